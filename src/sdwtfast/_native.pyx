@@ -106,7 +106,7 @@ def dequantize(cnp.ndarray q, lp, double step, double r_known=0.5, double r_part
     cdef size_t n = qf.shape[0]
     if lp is not None:
         lpf = np.ascontiguousarray(lp, dtype=np.uint8).reshape(-1)
-        if lpf.shape[0] != n:
+        if <size_t>lpf.shape[0] != n:
             raise InvalidInputError("dequantize: lp and q differ in size")
         lpp = &lpf[0] if n else NULL
     cdef cnp.ndarray[double, ndim=1, mode="c"] out = np.empty(n, dtype=np.float64)
@@ -129,7 +129,7 @@ def ezw_top_plane(cnp.ndarray coef, mask=None):
     cdef int top = -1, st
     if mask is not None:
         m = np.ascontiguousarray(mask, dtype=np.uint8).reshape(-1)
-        if m.shape[0] != n:
+        if <size_t>m.shape[0] != n:
             raise InvalidInputError("ezw: mask and coefficients differ in size")
         mp = &m[0] if n else NULL
     with nogil:
@@ -149,7 +149,7 @@ def ezw_encode(cnp.ndarray coef, int levels, mask=None, int backend=ARITH, top=N
     cdef size_t bound = 0, out_len = 0, cap
     if mask is not None:
         m = np.ascontiguousarray(mask, dtype=np.uint8).reshape(-1)
-        if m.shape[0] != n:
+        if <size_t>m.shape[0] != n:
             raise InvalidInputError("ezw: mask and coefficients differ in size")
         mp = &m[0] if n else NULL
     t = ezw_top_plane(c, mask) if top is None else int(top)
@@ -162,7 +162,7 @@ def ezw_encode(cnp.ndarray coef, int levels, mask=None, int backend=ARITH, top=N
         cap = max_bytes
     cdef cnp.ndarray[uint8_t, ndim=1, mode="c"] out
     while True:
-        out = np.empty(max(cap, 1), dtype=np.uint8)
+        out = np.empty(cap if cap > 0 else 1, dtype=np.uint8)
         with nogil:
             st = sdw_ezw_encode(&c[0, 0] if n else NULL, h, w, levels, mp, backend, t,
                                 min_plane, max_bytes, &out[0], cap, &out_len, &done)
@@ -183,7 +183,7 @@ def ezw_decode(const uint8_t[::1] data, size_t h, size_t w, int levels, mask=Non
     cdef const uint8_t *ip = &data[0] if ln > 0 else NULL
     if mask is not None:
         m = np.ascontiguousarray(mask, dtype=np.uint8).reshape(-1)
-        if m.shape[0] != n:
+        if <size_t>m.shape[0] != n:
             raise InvalidInputError("ezw: mask and coefficients differ in size")
         mp = &m[0] if n else NULL
     cdef cnp.ndarray[int32_t, ndim=2, mode="c"] coef = np.zeros((h, w), dtype=np.int32)
