@@ -1,0 +1,445 @@
+"""Whole-image coding: wavelet transform, deadzone quantizer and EZW, as self-describing bytes.
+
+>>> import numpy as np, sdwtfast.ezw as ezw
+>>> img = (np.arange(64 * 48, dtype=np.uint16).reshape(64, 48) * 7) % 4096
+>>> data = ezw.encode_image(img)                # lossless (integer 5/3, all bit planes)
+>>> bool((ezw.decode_image(data) == img).all())
+True
+>>> lossy = ezw.encode_image(img, bpp=0.5)      # CDF 9/7, payload cut at 0.5 bit per pixel
+>>> ezw.decode_image(lossy).shape
+(64, 48)
+
+The numeric work (5/3 lifting, quantizer, EZW and its arithmetic coder) runs in the C core;
+:mod:`sdwtfast.reference` runs the same pipeline on a pure-Python engine and produces the
+same bytes. The stream layout is :class:`StreamHeader` followed by the EZW payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import wavelet as _wv
+from .errors import CorruptStreamError, InvalidInputError, LimitExceededError, UnsupportedFormatError
+
+__all__ = [
+    "encode_image",
+    "decode_image",
+    "truncate",
+    "read_header",
+    "StreamHeader",
+    "encode_pyramid",
+    "decode_pyramid",
+    "default_levels",
+    "MAX_PIXELS",
+    "BACKENDS",
+    "WAVELETS",
+]
+
+MAGIC = b"SDWZ"
+VERSION = 1
+MAX_PIXELS = 1 << 28
+"""Largest image (pixels) accepted by the encoder and by the decoder before allocating."""
+MAX_SIDE = 1 << 20
+
+BACKENDS = {"raw": 0, "arith": 1}
+WAVELETS = {"5/3": 0, "9/7": 1, "haar": 2}
+_DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 3: np.dtype(np.int16)}
+_DTYPE_CODES = {v: k for k, v in _DTYPES.items()}
+_FLAG_LOSSY = 1
+_R_KNOWN = 0.5  # reconstruction offset of a fully known quantizer index (middle of the bin)
+_R_PART = 0.5  # middle of the remaining interval of a partially known index
+
+# magic, version, flags, dtype, wavelet, backend, levels, top, min_plane, step_exp,
+# height, width, dc, vmin, vmax, payload length, payload crc, header crc
+_HFMT = "<4sBBBBBBbBbIIiiiII"
+_HSIZE = struct.calcsize(_HFMT) + 4
+
+
+@dataclass(frozen=True)
+class StreamHeader:
+    """Fields of an EZW image stream header (see ``docs/format.md``)."""
+
+    lossy: bool
+    dtype: np.dtype
+    wavelet: str
+    backend: str
+    levels: int
+    top: int
+    min_plane: int
+    step_exp: int
+    height: int
+    width: int
+    dc: int
+    vmin: int
+    vmax: int
+    payload_len: int
+    payload_crc: int
+
+    @property
+    def size(self) -> int:
+        """Header size in bytes."""
+        return _HSIZE
+
+
+def _crc(data: bytes | memoryview) -> int:
+    from . import _native
+
+    return int(_native.crc32c(data))
+
+
+def _pack_header(h: StreamHeader) -> bytes:
+    body = struct.pack(
+        _HFMT,
+        MAGIC,
+        VERSION,
+        _FLAG_LOSSY if h.lossy else 0,
+        _DTYPE_CODES[h.dtype],
+        WAVELETS[h.wavelet],
+        BACKENDS[h.backend],
+        h.levels,
+        h.top,
+        h.min_plane,
+        h.step_exp,
+        h.height,
+        h.width,
+        h.dc,
+        h.vmin,
+        h.vmax,
+        h.payload_len,
+        h.payload_crc,
+    )
+    return body + struct.pack("<I", _crc(body))
+
+
+def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
+    """Parse and validate the header of an EZW image stream.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        Not an sdwtfast EZW stream, or an unknown version.
+    CorruptStreamError
+        Truncated or inconsistent header.
+    """
+    mv = memoryview(data).cast("B")
+    if len(mv) < 4 or bytes(mv[:4]) != MAGIC:
+        raise UnsupportedFormatError("not an sdwtfast EZW stream (bad magic)")
+    if len(mv) < _HSIZE:
+        raise CorruptStreamError(f"EZW stream truncated inside its header ({len(mv)} bytes)")
+    f = struct.unpack(_HFMT, mv[: _HSIZE - 4])
+    (crc,) = struct.unpack("<I", mv[_HSIZE - 4 : _HSIZE])
+    if f[1] != VERSION:
+        raise UnsupportedFormatError(f"EZW stream version {f[1]} is not supported (need {VERSION})")
+    if crc != _crc(mv[: _HSIZE - 4]):
+        raise CorruptStreamError("EZW stream header checksum mismatch")
+    flags, dcode, wcode, bcode, levels, top, min_plane, step_exp = f[2:10]
+    height, width, dc, vmin, vmax, plen, pcrc = f[10:]
+    wnames = {v: k for k, v in WAVELETS.items()}
+    bnames = {v: k for k, v in BACKENDS.items()}
+    if dcode not in _DTYPES or wcode not in wnames or bcode not in bnames or flags & ~1:
+        raise CorruptStreamError("EZW stream header has an unknown dtype, wavelet or back-end")
+    if height == 0 or width == 0 or height > MAX_SIDE or width > MAX_SIDE:
+        raise CorruptStreamError(f"EZW stream header has impossible geometry {height}x{width}")
+    if height * width > MAX_PIXELS:
+        raise LimitExceededError(f"EZW stream image {height}x{width} exceeds the {MAX_PIXELS} pixel limit")
+    if levels > _max_levels(height, width) or not -1 <= top <= 30 or min_plane > 30:
+        raise CorruptStreamError("EZW stream header has impossible levels or bit planes")
+    lossy = bool(flags & _FLAG_LOSSY)
+    if not lossy and wcode != WAVELETS["5/3"]:
+        raise CorruptStreamError("lossless EZW stream must use the 5/3 wavelet")
+    if vmin > vmax:
+        raise CorruptStreamError("EZW stream header has vmin > vmax")
+    return StreamHeader(lossy, _DTYPES[dcode], wnames[wcode], bnames[bcode], levels, top,
+                        min_plane, step_exp, height, width, dc, vmin, vmax, plen, pcrc)
+
+
+def _max_levels(h: int, w: int) -> int:
+    return min(16, max(h, w).bit_length() - 1)
+
+
+def default_levels(h: int, w: int) -> int:
+    """Decomposition levels used when none are given: 5 (6 above 1024 pixels a side)."""
+    return min(_max_levels(h, w), 5 if max(h, w) <= 1024 else 6)
+
+
+def _validate_image(image: Any) -> np.ndarray:
+    a = np.asarray(image)
+    if a.ndim != 2:
+        raise InvalidInputError(f"image must be 2-D, got {a.ndim}-D array of shape {a.shape}")
+    if a.size == 0:
+        raise InvalidInputError(f"image is empty (shape {a.shape})")
+    if a.dtype not in _DTYPE_CODES:
+        if a.dtype == np.int32 and a.size and a.min() >= -32768 and a.max() <= 65535:
+            a = a.astype(np.int16 if a.min() < 0 else np.uint16)
+        else:
+            raise InvalidInputError(
+                f"image dtype must be uint8, uint16 or int16 (or int32 within 16 bits), "
+                f"got {a.dtype}"
+            )
+    if a.shape[0] > MAX_SIDE or a.shape[1] > MAX_SIDE or a.size > MAX_PIXELS:
+        raise LimitExceededError(f"image {a.shape} exceeds the {MAX_PIXELS} pixel limit")
+    return a
+
+
+def _engine_native():
+    from . import _native
+
+    return _native
+
+
+def _check_levels(levels: int | None, h: int, w: int) -> int:
+    if levels is None:
+        return default_levels(h, w)
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)):
+        raise InvalidInputError(f"levels must be an int, got {levels!r}")
+    lv = int(levels)
+    if not 0 <= lv <= min(_max_levels(h, w), 10):
+        raise InvalidInputError(
+            f"levels={lv} impossible for a {h}x{w} image (0..{min(_max_levels(h, w), 10)})"
+        )
+    return lv
+
+
+def _encode_image(engine, image, *, bpp=None, wavelet=None, backend="arith", levels=None,
+                  last_plane=None) -> bytes:
+    a = _validate_image(image)
+    h, w = a.shape
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
+    lossy = bpp is not None
+    if wavelet is None:
+        wavelet = "9/7" if lossy else "5/3"
+    if wavelet not in WAVELETS:
+        raise InvalidInputError(f"wavelet must be one of {sorted(WAVELETS)}, got {wavelet!r}")
+    if not lossy and wavelet != "5/3":
+        raise InvalidInputError("lossless coding needs the integer 5/3 wavelet (give bpp= for "
+                                f"lossy coding with {wavelet!r})")
+    if lossy:
+        if isinstance(bpp, bool) or not isinstance(bpp, (int, float, np.floating, np.integer)):
+            raise InvalidInputError(f"bpp must be a number, got {bpp!r}")
+        if not (math.isfinite(float(bpp)) and float(bpp) > 0):
+            raise InvalidInputError(f"bpp must be a positive finite number, got {bpp!r}")
+    min_plane = 0
+    if last_plane is not None:
+        if lossy or not 0 <= int(last_plane) <= 30:
+            raise InvalidInputError("last_plane applies to the 5/3 integer path, 0..30")
+        min_plane = int(last_plane)
+    lv = _check_levels(levels, h, w)
+    vmin, vmax = int(a.min()), int(a.max())
+    dc = (vmin + vmax) // 2
+    step_exp = 0
+    if not lossy:
+        coef = engine.lift53_forward(a.astype(np.int32) - np.int32(dc), lv)
+        max_bytes = 0
+    else:
+        x = a.astype(np.float64) - float(dc)
+        if wavelet == "5/3":
+            c = engine.lift53_forward(a.astype(np.int32) - np.int32(dc), lv).astype(np.float64)
+        else:
+            c = _wv.forward(x, lv, wavelet)
+        c *= _wv.weight_map(h, w, lv, wavelet)
+        peak = float(np.abs(c).max())
+        # power-of-two step: about 2^20 quantizer levels for the largest coefficient
+        step_exp = (math.frexp(peak)[1] - 20) if peak > 0 else 0
+        coef = engine.quantize(c, math.ldexp(1.0, step_exp))
+        max_bytes = max(1, int(float(bpp) * h * w / 8))
+    payload, top, _ = engine.ezw_encode(coef, lv, None, BACKENDS[backend], None, min_plane,
+                                        max_bytes)
+    hdr = StreamHeader(lossy, a.dtype, wavelet, backend, lv, top, min_plane, step_exp, h, w, dc,
+                       vmin, vmax, len(payload), _crc(payload))
+    return _pack_header(hdr) + payload
+
+
+def _decode_image(engine, data, *, partial=False) -> np.ndarray:
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidInputError(f"data must be bytes-like, got {type(data).__name__}")
+    hdr = read_header(data)
+    mv = memoryview(data).cast("B")
+    payload = mv[_HSIZE:]
+    if len(payload) > hdr.payload_len:
+        raise CorruptStreamError(
+            f"EZW stream has {len(payload) - hdr.payload_len} unexpected trailing bytes"
+        )
+    if len(payload) < hdr.payload_len:
+        if not partial:
+            raise CorruptStreamError(
+                f"EZW stream truncated: payload has {len(payload)} of {hdr.payload_len} bytes "
+                "(pass partial=True to decode an embedded prefix)"
+            )
+    elif _crc(payload) != hdr.payload_crc:
+        raise CorruptStreamError("EZW stream payload checksum mismatch")
+    h, w, lv = hdr.height, hdr.width, hdr.levels
+    q, lp = engine.ezw_decode(bytes(payload), h, w, lv, None, BACKENDS[hdr.backend], hdr.top,
+                              hdr.min_plane)
+    if not hdr.lossy:
+        if hdr.min_plane > 0 or len(payload) < hdr.payload_len:
+            # partially known integer coefficients: middle of the remaining interval
+            coef = np.rint(engine.dequantize(q, lp, 1.0, 0.0, _R_PART)).astype(np.int32)
+        else:
+            coef = q
+        try:
+            img = engine.lift53_inverse(coef, lv).astype(np.int64) + hdr.dc
+        except InvalidInputError as exc:
+            raise CorruptStreamError(f"EZW stream decodes to impossible coefficients: {exc}") from exc
+    else:
+        c = engine.dequantize(q, lp, math.ldexp(1.0, hdr.step_exp), _R_KNOWN, _R_PART)
+        c /= _wv.weight_map(h, w, lv, hdr.wavelet)
+        if hdr.wavelet == "5/3":
+            ci = np.clip(np.rint(c), -(1 << 29), 1 << 29).astype(np.int32)
+            try:
+                x = engine.lift53_inverse(ci, lv).astype(np.float64)
+            except InvalidInputError as exc:
+                raise CorruptStreamError(f"EZW stream decodes to impossible coefficients: {exc}") from exc
+        else:
+            x = _wv.inverse(c, lv, hdr.wavelet)
+        img = np.rint(x + hdr.dc)
+    out = np.clip(img, hdr.vmin, hdr.vmax)
+    if not hdr.lossy and not partial and not np.array_equal(out, img):
+        raise CorruptStreamError("lossless EZW stream decodes outside its recorded value range")
+    return out.astype(hdr.dtype)
+
+
+def encode_image(
+    image: np.ndarray,
+    *,
+    bpp: float | None = None,
+    wavelet: str | None = None,
+    backend: str = "arith",
+    levels: int | None = None,
+    last_plane: int | None = None,
+) -> bytes:
+    """Encode a 2-D image with the wavelet transform, quantizer and EZW.
+
+    Parameters
+    ----------
+    image : ndarray
+        2-D ``uint8``, ``uint16`` or ``int16`` array (signed CT included; ``int32`` holding
+        16-bit values is accepted), any size from 1x1 up to :data:`MAX_PIXELS` pixels.
+    bpp : float, optional
+        ``None`` (default): lossless, integer 5/3 and every bit plane; decoding returns the
+        exact input. A number: lossy coding with the EZW payload cut to at most
+        ``bpp * pixels / 8`` bytes.
+    wavelet : {"5/3", "9/7", "haar"}, optional
+        Default "5/3" for lossless (the only lossless choice), "9/7" for lossy.
+    backend : {"arith", "raw"}
+        "arith": context-modelled adaptive arithmetic coding (default); "raw": the classic
+        EZW stream of 2-bit dominant symbols and 1-bit refinements.
+    levels : int, optional
+        Decomposition levels (default :func:`default_levels`).
+    last_plane : int, optional
+        Lossless path only: stop after this bit plane (rate control by bit plane).
+
+    Returns
+    -------
+    bytes
+        A self-describing stream (header + EZW payload).
+
+    Raises
+    ------
+    InvalidInputError
+        Wrong dtype, shape, empty image or impossible parameters.
+    LimitExceededError
+        Image larger than :data:`MAX_PIXELS`.
+    """
+    return _encode_image(_engine_native(), image, bpp=bpp, wavelet=wavelet, backend=backend,
+                         levels=levels, last_plane=last_plane)
+
+
+def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False) -> np.ndarray:
+    """Decode a stream made by :func:`encode_image`.
+
+    Parameters
+    ----------
+    data : bytes-like
+        The stream.
+    partial : bool
+        Accept a truncated payload and decode its embedded prefix (every coefficient at the
+        middle of its remaining uncertainty interval). By default a truncated stream is an
+        error, and a complete one must match its checksum.
+
+    Returns
+    -------
+    ndarray
+        The image, with the shape and dtype of the encoder's input.
+
+    Raises
+    ------
+    UnsupportedFormatError, CorruptStreamError, LimitExceededError
+    """
+    return _decode_image(_engine_native(), data, partial=partial)
+
+
+def truncate(data: bytes, payload_bytes: int) -> bytes:
+    """Cut an EZW stream to its first ``payload_bytes`` payload bytes (a valid stream).
+
+    Any prefix of the embedded payload decodes; this rewrites the header so the shorter
+    stream is complete and checksummed.
+    """
+    hdr = read_header(data)
+    if not 0 <= payload_bytes <= hdr.payload_len:
+        raise InvalidInputError(f"payload_bytes must be in 0..{hdr.payload_len}")
+    payload = bytes(memoryview(data)[_HSIZE : _HSIZE + payload_bytes])
+    if len(payload) != payload_bytes:
+        raise CorruptStreamError("EZW stream is shorter than its header says")
+    new = dataclasses.replace(hdr, payload_len=len(payload), payload_crc=_crc(payload))
+    return _pack_header(new) + payload
+
+
+def encode_pyramid(
+    coef: np.ndarray,
+    levels: int,
+    *,
+    mask: np.ndarray | None = None,
+    backend: str = "arith",
+    max_bytes: int | None = None,
+    last_plane: int = 0,
+) -> tuple[bytes, int]:
+    """EZW-encode an int32 coefficient pyramid (Mallat layout). Returns ``(payload, top)``.
+
+    ``mask`` (same shape, bool) restricts coding to a coefficient set; the decoder must be
+    given the same mask. ``top`` (the highest bit plane) must be passed to the decoder.
+    """
+    c = np.asarray(coef)
+    if c.ndim != 2 or c.size == 0 or not np.issubdtype(c.dtype, np.integer):
+        raise InvalidInputError("coef must be a non-empty 2-D integer array")
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}")
+    m = None if mask is None else _check_mask(mask, c.shape)
+    payload, top, _ = _engine_native().ezw_encode(c.astype(np.int32), int(levels), m,
+                                                  BACKENDS[backend], None, int(last_plane),
+                                                  int(max_bytes or 0))
+    return payload, int(top)
+
+
+def decode_pyramid(
+    payload: bytes,
+    shape: tuple[int, int],
+    levels: int,
+    top: int,
+    *,
+    mask: np.ndarray | None = None,
+    backend: str = "arith",
+    last_plane: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode an EZW payload: ``(coef int32, lowest-known-plane uint8)`` arrays of ``shape``."""
+    h, w = (int(s) for s in shape)
+    if h * w > MAX_PIXELS:
+        raise LimitExceededError(f"pyramid {h}x{w} exceeds the pixel limit")
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}")
+    m = None if mask is None else _check_mask(mask, (h, w))
+    return _engine_native().ezw_decode(bytes(payload), h, w, int(levels), m, BACKENDS[backend],
+                                       int(top), int(last_plane))
+
+
+def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.shape != tuple(shape):
+        raise InvalidInputError(f"mask shape {m.shape} differs from the pyramid's {tuple(shape)}")
+    return np.ascontiguousarray(m != 0, dtype=np.uint8)
