@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 
 from . import wavelet as _wv
-from .errors import CorruptStreamError, InvalidInputError, LimitExceededError, UnsupportedFormatError
+from .errors import (
+    CorruptStreamError,
+    InvalidInputError,
+    LimitExceededError,
+    UnsupportedFormatError,
+)
 
 __all__ = [
     "encode_image",
@@ -52,6 +57,7 @@ WAVELETS = {"5/3": 0, "9/7": 1, "haar": 2}
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 3: np.dtype(np.int16)}
 _DTYPE_CODES = {v: k for k, v in _DTYPES.items()}
 _FLAG_LOSSY = 1
+_FLAG_CUT = 2  # payload cut by truncate(): a lossless stream is then no longer exact
 _R_KNOWN = 0.5  # reconstruction offset of a fully known quantizer index (middle of the bin)
 _R_PART = 0.5  # middle of the remaining interval of a partially known index
 
@@ -80,6 +86,7 @@ class StreamHeader:
     vmax: int
     payload_len: int
     payload_crc: int
+    cut: bool = False
 
     @property
     def size(self) -> int:
@@ -98,7 +105,7 @@ def _pack_header(h: StreamHeader) -> bytes:
         _HFMT,
         MAGIC,
         VERSION,
-        _FLAG_LOSSY if h.lossy else 0,
+        (_FLAG_LOSSY if h.lossy else 0) | (_FLAG_CUT if h.cut else 0),
         _DTYPE_CODES[h.dtype],
         WAVELETS[h.wavelet],
         BACKENDS[h.backend],
@@ -142,12 +149,14 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
     height, width, dc, vmin, vmax, plen, pcrc = f[10:]
     wnames = {v: k for k, v in WAVELETS.items()}
     bnames = {v: k for k, v in BACKENDS.items()}
-    if dcode not in _DTYPES or wcode not in wnames or bcode not in bnames or flags & ~1:
+    if dcode not in _DTYPES or wcode not in wnames or bcode not in bnames or flags & ~3:
         raise CorruptStreamError("EZW stream header has an unknown dtype, wavelet or back-end")
     if height == 0 or width == 0 or height > MAX_SIDE or width > MAX_SIDE:
         raise CorruptStreamError(f"EZW stream header has impossible geometry {height}x{width}")
     if height * width > MAX_PIXELS:
-        raise LimitExceededError(f"EZW stream image {height}x{width} exceeds the {MAX_PIXELS} pixel limit")
+        raise LimitExceededError(
+            f"EZW stream image {height}x{width} exceeds the {MAX_PIXELS} pixel limit"
+        )
     if levels > _max_levels(height, width) or not -1 <= top <= 30 or min_plane > 30:
         raise CorruptStreamError("EZW stream header has impossible levels or bit planes")
     lossy = bool(flags & _FLAG_LOSSY)
@@ -156,7 +165,8 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
     if vmin > vmax:
         raise CorruptStreamError("EZW stream header has vmin > vmax")
     return StreamHeader(lossy, _DTYPES[dcode], wnames[wcode], bnames[bcode], levels, top,
-                        min_plane, step_exp, height, width, dc, vmin, vmax, plen, pcrc)
+                        min_plane, step_exp, height, width, dc, vmin, vmax, plen, pcrc,
+                        bool(flags & _FLAG_CUT))
 
 
 def _max_levels(h: int, w: int) -> int:
@@ -278,7 +288,7 @@ def _decode_image(engine, data, *, partial=False) -> np.ndarray:
     q, lp = engine.ezw_decode(bytes(payload), h, w, lv, None, BACKENDS[hdr.backend], hdr.top,
                               hdr.min_plane)
     if not hdr.lossy:
-        if hdr.min_plane > 0 or len(payload) < hdr.payload_len:
+        if hdr.min_plane > 0 or hdr.cut or len(payload) < hdr.payload_len:
             # partially known integer coefficients: middle of the remaining interval
             coef = np.rint(engine.dequantize(q, lp, 1.0, 0.0, _R_PART)).astype(np.int32)
         else:
@@ -286,7 +296,7 @@ def _decode_image(engine, data, *, partial=False) -> np.ndarray:
         try:
             img = engine.lift53_inverse(coef, lv).astype(np.int64) + hdr.dc
         except InvalidInputError as exc:
-            raise CorruptStreamError(f"EZW stream decodes to impossible coefficients: {exc}") from exc
+            raise CorruptStreamError(f"EZW stream decodes to bad coefficients: {exc}") from exc
     else:
         c = engine.dequantize(q, lp, math.ldexp(1.0, hdr.step_exp), _R_KNOWN, _R_PART)
         c /= _wv.weight_map(h, w, lv, hdr.wavelet)
@@ -295,12 +305,14 @@ def _decode_image(engine, data, *, partial=False) -> np.ndarray:
             try:
                 x = engine.lift53_inverse(ci, lv).astype(np.float64)
             except InvalidInputError as exc:
-                raise CorruptStreamError(f"EZW stream decodes to impossible coefficients: {exc}") from exc
+                raise CorruptStreamError(f"EZW stream decodes to bad coefficients: {exc}") from exc
         else:
             x = _wv.inverse(c, lv, hdr.wavelet)
         img = np.rint(x + hdr.dc)
     out = np.clip(img, hdr.vmin, hdr.vmax)
-    if not hdr.lossy and not partial and not np.array_equal(out, img):
+    exact = (not hdr.lossy and hdr.min_plane == 0 and not hdr.cut
+             and len(payload) == hdr.payload_len)
+    if exact and not np.array_equal(out, img):
         raise CorruptStreamError("lossless EZW stream decodes outside its recorded value range")
     return out.astype(hdr.dtype)
 
@@ -387,7 +399,8 @@ def truncate(data: bytes, payload_bytes: int) -> bytes:
     payload = bytes(memoryview(data)[_HSIZE : _HSIZE + payload_bytes])
     if len(payload) != payload_bytes:
         raise CorruptStreamError("EZW stream is shorter than its header says")
-    new = dataclasses.replace(hdr, payload_len=len(payload), payload_crc=_crc(payload))
+    new = dataclasses.replace(hdr, payload_len=len(payload), payload_crc=_crc(payload),
+                              cut=hdr.cut or payload_bytes < hdr.payload_len)
     return _pack_header(new) + payload
 
 

@@ -1,0 +1,93 @@
+"""The Cython membrane and C kernels directly: exact transforms, quantizer, CRC, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sdwtfast import _native
+from sdwtfast.errors import InvalidInputError, LimitExceededError
+
+pytestmark = pytest.mark.native
+
+
+def test_crc32c_vectors():
+    assert _native.crc32c(b"123456789") == 0xE3069283
+    assert _native.crc32c(b"") == 0
+    data = bytes(range(256)) * 100
+    assert _native.crc32c(data[5000:], _native.crc32c(data[:5000])) == _native.crc32c(data)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (2, 2), (7, 5), (64, 64), (33, 100)])
+def test_lift53_exact_inverse(shape):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-65536, 65536, size=shape).astype(np.int32)
+    for lv in range(_native.max_levels(*shape) + 1):
+        c = _native.lift53_forward(x, lv)
+        assert np.array_equal(_native.lift53_inverse(c, lv), x)
+    with pytest.raises(InvalidInputError):
+        _native.lift53_forward(x, _native.max_levels(*shape) + 1)
+
+
+def test_lift53_matches_definition():
+    """One level on a short signal against the JPEG 2000 5/3 formulas written out."""
+    x = np.array([[10, 20, 5, 7, 100, 3, 8]], dtype=np.int32)
+    c = _native.lift53_forward(x, 1)[0]
+    s, d = x[0, 0::2].astype(int), x[0, 1::2].astype(int)
+    ext = np.append(s, s[-1])  # odd length: x[n] never needed on the right for d
+    dd = d - (ext[:-1][: len(d)] + s[1 : len(d) + 1]) // 2
+    dl = np.concatenate([[dd[0]], dd])
+    dr = np.concatenate([dd, [dd[-1]]])
+    ss = s + (dl[: len(s)] + dr[: len(s)] + 2) // 4
+    assert list(c) == list(ss) + list(dd)
+
+
+def test_quantizer():
+    x = np.array([-2.5, -0.9, 0.0, 0.9, 7.99])
+    q = _native.quantize(x, 1.0)
+    assert q.tolist() == [-2, 0, 0, 0, 7]
+    y = _native.dequantize(q, None, 2.0, 0.5, 0.5)
+    assert y.tolist() == [-5.0, 0.0, 0.0, 0.0, 15.0]
+    with pytest.raises(InvalidInputError):
+        _native.quantize(x, 0.0)
+    with pytest.raises(InvalidInputError):
+        _native.quantize(np.array([1e300]), 1.0)
+    with pytest.raises(InvalidInputError):
+        _native.quantize(np.array([np.nan]), 1.0)
+
+
+def test_ezw_errors_are_exceptions():
+    c = np.zeros((4, 4), np.int32)
+    with pytest.raises(InvalidInputError):
+        _native.ezw_encode(c, 9)
+    with pytest.raises(InvalidInputError):
+        _native.ezw_encode(c, 1, backend=5)
+    with pytest.raises(InvalidInputError):
+        _native.ezw_decode(b"", 4, 4, 1, top=31)
+    with pytest.raises(LimitExceededError):
+        _native.ezw_decode(b"", 1 << 21, 1, 0)
+    with pytest.raises(InvalidInputError):
+        _native.ezw_encode(np.full((2, 2), np.iinfo(np.int32).min, np.int32), 1)
+
+
+def test_ezw_mask_skips_coefficients():
+    rng = np.random.default_rng(5)
+    c = rng.integers(-500, 500, size=(32, 32)).astype(np.int32)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[:8, :8] = 1
+    full, top, _ = _native.ezw_encode(c, 2)
+    part, ptop, _ = _native.ezw_encode(c, 2, mask)
+    assert len(part) < len(full) / 4
+    q, lp = _native.ezw_decode(part, 32, 32, 2, mask, top=ptop)
+    assert np.array_equal(q[:8, :8], c[:8, :8]) and not q[mask == 0].any()
+
+
+def test_gil_released_threads_agree():
+    import concurrent.futures
+
+    rng = np.random.default_rng(9)
+    c = rng.integers(-3000, 3000, size=(256, 256)).astype(np.int32)
+    ref = _native.ezw_encode(c, 5)[0]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        outs = list(pool.map(lambda _: _native.ezw_encode(c, 5)[0], range(8)))
+    assert all(o == ref for o in outs)
