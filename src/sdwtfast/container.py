@@ -35,7 +35,7 @@ import re
 import secrets
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -337,6 +337,7 @@ class _Encryption:
     key_source: int
     kdf_params: crypto.Argon2Params | None
     kdf_salt: bytes
+    check_salt: bytes
     key_check: bytes
 
 
@@ -381,7 +382,7 @@ def _encode_header(h: Header, enc: _Encryption | None) -> bytes:
         if enc.key_source == KEY_SOURCE_PASSPHRASE:
             p = enc.kdf_params
             out += _ARGON.pack(p.memory_kib, p.iterations, p.lanes) + enc.kdf_salt
-        out += enc.key_check
+        out += enc.check_salt + enc.key_check
     size = len(out) + _CRC.size
     struct.pack_into("<I", out, 12, size)
     out += _CRC.pack(_crc32c(out))
@@ -508,7 +509,10 @@ def _decode_header(data: bytes) -> tuple[ContainerInfo, _Encryption | None]:
             kdf_salt = cur.take(crypto.KDF_SALT_SIZE)
         elif source != KEY_SOURCE_KEY:
             raise UnsupportedFormatError(f"unknown key source {source}")
-        enc = _Encryption(source, kdf_params, kdf_salt, cur.take(crypto.KEY_CHECK_SIZE))
+        check_salt = cur.take(crypto.KEY_CHECK_SALT_SIZE)
+        enc = _Encryption(
+            source, kdf_params, kdf_salt, check_salt, cur.take(crypto.KEY_CHECK_SIZE)
+        )
     if cur.pos != cur.end and minor <= FORMAT_VERSION[1]:
         raise CorruptStreamError("unexpected bytes at the end of the header")
     try:
@@ -722,28 +726,29 @@ def _encryption_for_write(
     key: KeyLike | None,
     passphrase: str | bytes | None,
     kdf_params: crypto.Argon2Params | None,
-    salt: bytes | None,
-    kdf_salt: bytes | None,
+    random: Callable[[int], bytes] | None,
 ) -> tuple[bytes | None, _Encryption | None, bytes]:
+    """Return (input key, header encryption block, payload salt); (None, None, b"") if plain."""
     if key is not None and passphrase is not None:
         raise InvalidInputError("give a key or a passphrase, not both")
     if key is None and passphrase is None:
         if kdf_params is not None:
             raise InvalidInputError("kdf_params needs a passphrase")
         return None, None, b""
-    salt = secrets.token_bytes(crypto.SALT_SIZE) if salt is None else bytes(salt)
+    rand = secrets.token_bytes if random is None else random
+    salt = rand(crypto.SALT_SIZE)
     if passphrase is not None:
         params = crypto.Argon2Params() if kdf_params is None else kdf_params
         params.check(InvalidInputError)
-        kdf_salt = secrets.token_bytes(crypto.KDF_SALT_SIZE) if kdf_salt is None else kdf_salt
+        kdf_salt = rand(crypto.KDF_SALT_SIZE)
         ikm = crypto.derive_passphrase_key(passphrase, kdf_salt, params).secret_bytes()
-        enc = _Encryption(KEY_SOURCE_PASSPHRASE, params, bytes(kdf_salt),
-                          crypto.key_check(ikm, salt))
+        source = KEY_SOURCE_PASSPHRASE
     else:
         if kdf_params is not None:
             raise InvalidInputError("kdf_params only applies to passphrases")
-        ikm = crypto._key_bytes(key)
-        enc = _Encryption(KEY_SOURCE_KEY, None, b"", crypto.key_check(ikm, salt))
+        ikm, params, kdf_salt, source = crypto._key_bytes(key), None, b"", KEY_SOURCE_KEY
+    check_salt = rand(crypto.KEY_CHECK_SALT_SIZE)
+    enc = _Encryption(source, params, kdf_salt, check_salt, crypto.key_check(ikm, check_salt))
     return ikm, enc, salt
 
 
@@ -755,8 +760,7 @@ def write(
     key: KeyLike | None = None,
     passphrase: str | bytes | None = None,
     kdf_params: crypto.Argon2Params | None = None,
-    _salt: bytes | None = None,
-    _kdf_salt: bytes | None = None,
+    _random: Callable[[int], bytes] | None = None,
 ) -> int:
     """Write a container to a binary file object, streaming; return the bytes written.
 
@@ -783,7 +787,7 @@ def write(
     if not isinstance(header, Header):
         raise InvalidInputError("header must be a container.Header")
     secs = _validate_sections(sections)
-    ikm, enc, salt = _encryption_for_write(key, passphrase, kdf_params, _salt, _kdf_salt)
+    ikm, enc, salt = _encryption_for_write(key, passphrase, kdf_params, _random)
     head = _encode_header(header, enc)
     written = dst.write(head) or 0
     if ikm is None:
@@ -809,17 +813,16 @@ def pack(
     key: KeyLike | None = None,
     passphrase: str | bytes | None = None,
     kdf_params: crypto.Argon2Params | None = None,
-    _salt: bytes | None = None,
-    _kdf_salt: bytes | None = None,
+    _random: Callable[[int], bytes] | None = None,
 ) -> bytes:
     """Return a container holding ``header`` and ``sections`` (encrypted if a key is given).
 
-    See :func:`write` for the parameters. ``_salt`` and ``_kdf_salt`` exist for golden tests
-    only: a salt must never repeat.
+    See :func:`write` for the parameters. ``_random`` (a replacement for
+    ``secrets.token_bytes``) exists for golden tests only: salts must never repeat.
     """
     buf = io.BytesIO()
     write(buf, header, sections, key=key, passphrase=passphrase, kdf_params=kdf_params,
-          _salt=_salt, _kdf_salt=_kdf_salt)
+          _random=_random)
     return buf.getvalue()
 
 
@@ -902,13 +905,13 @@ def read(
     if key is not None and passphrase is not None:
         raise InvalidInputError("give a key or a passphrase, not both")
     ikm = _input_key(info, enc, key, passphrase)
-    prefix = src.read(crypto.PREFIX_SIZE)
-    if len(prefix) != crypto.PREFIX_SIZE:
-        raise CorruptStreamError("encrypted container is truncated (salt/commitment)")
-    if not hmac.compare_digest(crypto.key_check(ikm, prefix[: crypto.SALT_SIZE]), enc.key_check):
+    if not hmac.compare_digest(crypto.key_check(ikm, enc.check_salt), enc.key_check):
         raise AuthenticationError(
             f"{crypto.WRONG_KEY_MESSAGE}: the key check does not match this container"
         )
+    prefix = src.read(crypto.PREFIX_SIZE)
+    if len(prefix) != crypto.PREFIX_SIZE:
+        raise CorruptStreamError("encrypted container is truncated (salt/commitment)")
     decryptor = crypto.ChunkDecryptor(ikm, prefix, head)
     plain_left = None if body_left is None else crypto.plaintext_size(body_left)
     parser = _BodyParser(plain_left)

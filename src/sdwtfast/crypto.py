@@ -20,8 +20,8 @@ The ciphertext is ``salt || commitment || chunk_0 || ... || chunk_n``. The publi
 Wycheproof vectors for this construction are part of the tests.
 
 On top of it the container adds a *key check* (:func:`key_check`): a 32-byte value derived from
-the input key and the salt only, stored in the plain header, so "wrong key" and "modified file"
-are reported as different failures.
+the input key and its own random salt only, stored in the plain header, so "wrong key" and
+"modified file" are reported as different failures.
 
 Keys
 ----
@@ -67,6 +67,7 @@ __all__ = [
     "CHUNK_SIZE",
     "TAG_SIZE",
     "KEY_CHECK_SIZE",
+    "KEY_CHECK_SALT_SIZE",
     "KDF_SALT_SIZE",
     "WRONG_KEY_MESSAGE",
     "Key",
@@ -100,6 +101,7 @@ SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 MAX_CHUNKS = 1 << 38
 """Cobblestone's limit on the chunk counter (4 PiB of plaintext)."""
 KEY_CHECK_SIZE = 32
+KEY_CHECK_SALT_SIZE = 16
 KDF_SALT_SIZE = 16
 
 WRONG_KEY_MESSAGE = "wrong key or passphrase"
@@ -315,13 +317,15 @@ def _derive_message_keys(
 
 
 def key_check(key: Key | bytes, salt: bytes) -> bytes:
-    """Return the 32-byte key-check value of ``key`` for a message ``salt``.
+    """Return the 32-byte key-check value of ``key`` for a random 16-byte ``salt``.
 
-    It depends on the key and the salt only (not on the header), so a mismatch means a wrong
-    key rather than a modified file. It is a PRF output: it reveals nothing about the key.
+    It depends on the key and its own salt only (not on the rest of the header nor on the
+    payload), so a mismatch means a wrong key rather than a modified file. It is a PRF output
+    under a fresh salt: it reveals nothing about the key and does not link files that share
+    a key.
     """
-    if len(salt) != SALT_SIZE:
-        raise InvalidInputError(f"a salt must be {SALT_SIZE} bytes")
+    if len(salt) != KEY_CHECK_SALT_SIZE:
+        raise InvalidInputError(f"a key-check salt must be {KEY_CHECK_SALT_SIZE} bytes")
     return _hkdf_expand(_key_bytes(key), _KEY_CHECK_LABEL + bytes(salt), KEY_CHECK_SIZE)
 
 
