@@ -194,3 +194,32 @@ def ezw_decode(const uint8_t[::1] data, size_t h, size_t w, int levels, mask=Non
                             &coef[0, 0] if n else NULL, &lp[0, 0] if n else NULL)
     _check(st, "ezw_decode")
     return coef, lp
+
+
+def bitmap_encode(bits):
+    """Losslessly code a 2-D binary array (context-modelled arithmetic coding)."""
+    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] b = np.ascontiguousarray(np.asarray(bits) != 0, dtype=np.uint8)
+    cdef size_t h = b.shape[0], w = b.shape[1], out_len = 0
+    if h == 0 or w == 0:
+        raise InvalidInputError("bitmap_encode: empty bitmap")
+    cdef size_t cap = 2 * h * w + 16
+    cdef cnp.ndarray[uint8_t, ndim=1, mode="c"] out = np.empty(cap, dtype=np.uint8)
+    cdef int st
+    with nogil:
+        st = sdw_bitmap_encode(&b[0, 0], h, w, &out[0], cap, &out_len)
+    _check(st, "bitmap_encode")
+    return out[:out_len].tobytes()
+
+
+def bitmap_decode(const uint8_t[::1] data, size_t h, size_t w):
+    """Inverse of :func:`bitmap_encode`; returns a bool array of shape (h, w)."""
+    cdef size_t ln = data.shape[0]
+    cdef const uint8_t *ip = &data[0] if ln > 0 else NULL
+    if h == 0 or w == 0:
+        raise InvalidInputError("bitmap_decode: empty bitmap")
+    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] b = np.empty((h, w), dtype=np.uint8)
+    cdef int st
+    with nogil:
+        st = sdw_bitmap_decode(ip, ln, h, w, &b[0, 0])
+    _check(st, "bitmap_decode")
+    return b.astype(bool)

@@ -31,3 +31,8 @@ cdef extern from "ezw.h" nogil:
     int sdw_ezw_decode(const uint8_t *inp, size_t len, size_t h, size_t w, int levels,
                        const uint8_t *mask, int backend, int top, int min_plane,
                        int32_t *coef, uint8_t *lp)
+
+cdef extern from "bitmap.h" nogil:
+    int sdw_bitmap_encode(const uint8_t *bits, size_t h, size_t w, uint8_t *out, size_t cap,
+                          size_t *len)
+    int sdw_bitmap_decode(const uint8_t *inp, size_t len, size_t h, size_t w, uint8_t *bits)

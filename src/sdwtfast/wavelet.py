@@ -21,7 +21,9 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["FLOAT_WAVELETS", "forward", "inverse", "bands", "band_weights", "weight_map"]
+__all__ = [
+    "FLOAT_WAVELETS", "forward", "inverse", "bands", "band_weights", "weight_map", "support_mask",
+]
 
 FLOAT_WAVELETS = ("9/7", "haar")
 
@@ -209,3 +211,76 @@ def weight_map(h: int, w: int, levels: int, wavelet: str) -> np.ndarray:
     for name, lv, rs, cs in bands(h, w, levels):
         wm[rs, cs] = bw[(name, lv)]
     return wm
+
+
+# ---- ROI support: which coefficients reach which pixels ----------------------------------------
+
+# Lifting steps of each wavelet in forward order: "P" updates d[i] from s[i] and s[i + 1]
+# (mirrored at the right end), "U" updates s[i] from d[i - 1] and d[i] (mirrored at both ends);
+# Haar's steps use only s[i] and d[i]. Scaling does not change dependencies.
+_STEPS = {"5/3": ("P", "U"), "9/7": ("P", "U", "P", "U"), "haar": ("p", "u")}
+
+
+def _need_1d(need: np.ndarray, wavelet: str) -> np.ndarray:
+    """Backward dependency of one inverse level along the last axis.
+
+    ``need`` marks output samples of the inverse; returns the [low | high] coefficients the
+    inverse reads to compute them (the inverse undoes the steps in reverse order, so walking
+    back from its output visits them in forward order).
+    """
+    n = need.shape[-1]
+    if n < 2:
+        return need.copy()
+    s = need[..., 0::2].copy()
+    d = need[..., 1::2].copy()
+    nl, nh = s.shape[-1], d.shape[-1]
+    nxt = np.minimum(np.arange(nh) + 1, nl - 1)  # s[i + 1], mirrored to s[i] at the end
+    prv = np.maximum(np.arange(nl) - 1, 0)  # d[i - 1], d[-1] = d[0]
+    cur = np.minimum(np.arange(nl), nh - 1)  # d[i], d[nh] = d[nh - 1]
+    for step in _STEPS[wavelet]:
+        if step == "P":
+            s[..., :nh] |= d
+            _or_at(s, nxt, d)
+        elif step == "U":
+            _or_at(d, prv, s)
+            _or_at(d, cur, s)
+        elif step == "p":
+            s[..., :nh] |= d
+        else:  # "u"
+            d |= s[..., :nh]
+    return np.concatenate([s, d], axis=-1)
+
+
+def _or_at(dst: np.ndarray, idx: np.ndarray, src: np.ndarray) -> None:
+    """dst[..., idx[k]] |= src[..., k] for every k (indices may repeat)."""
+    for off in (0, 1):  # idx is non-decreasing with steps of 0 or 1: two passes suffice
+        sel = np.arange(off, idx.shape[0], 2)
+        dst[..., idx[sel]] |= src[..., sel]
+
+
+def support_mask(pixel_mask: np.ndarray, levels: int, wavelet: str) -> np.ndarray:
+    """Coefficients whose synthesis reaches any pixel of ``pixel_mask``.
+
+    Decoding only these coefficients (the others set to zero) reproduces every masked pixel
+    exactly as decoding all coefficients would, for the integer 5/3 lifting too: its inverse
+    reads exactly these positions, whatever its rounding.
+
+    Parameters
+    ----------
+    pixel_mask : ndarray of bool, shape (h, w)
+    levels : int
+    wavelet : {"5/3", "9/7", "haar"}
+
+    Returns
+    -------
+    ndarray of bool, shape (h, w), Mallat layout.
+    """
+    need = np.array(pixel_mask, dtype=bool, copy=True)
+    hs, ws = _sizes(need.shape[0], levels), _sizes(need.shape[1], levels)
+    for lv in range(levels):
+        h, w = hs[lv], ws[lv]
+        region = need[:h, :w]
+        region = _need_1d(region, wavelet)  # rows were the inverse's last step
+        region = _need_1d(region.T, wavelet).T
+        need[:h, :w] = region
+    return need
