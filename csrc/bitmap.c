@@ -18,7 +18,7 @@ static inline int ctx_of(const uint8_t *bits, size_t w, size_t y, size_t x)
 static sdw_status check(size_t h, size_t w)
 {
     if (h == 0 || w == 0) return SDW_EINVAL;
-    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h * w > SDW_MAX_PIXELS) return SDW_ELIMIT;
+    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) return SDW_ELIMIT;
     return SDW_OK;
 }
 

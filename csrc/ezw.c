@@ -33,7 +33,7 @@ static sdw_status geom_init(geom *g, size_t h, size_t w, int levels)
     if (h == 0 || w == 0 || levels < 0) {
         return SDW_EINVAL;
     }
-    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h * w > SDW_MAX_PIXELS) {
+    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) { /* no h*w overflow */
         return SDW_ELIMIT;
     }
     if (levels > sdw_max_levels(h, w)) {

@@ -66,7 +66,8 @@ sdw_status sdw_ezw_encode(const int32_t *coef, size_t h, size_t w, int levels,
 
 /* Decodes `len` bytes into coef (h*w int32, the sign-magnitude of the known bits) and lp
  * (h*w uint8: for significant coefficients, the lowest bit plane known; 0 = exact).
- * A short input decodes its prefix. Errors: SDW_EINVAL, SDW_ENOMEM. */
+ * A short input decodes its prefix. Errors: SDW_EINVAL, SDW_ELIMIT (geometry over the
+ * core's limits), SDW_EOVERFLOW, SDW_ENOMEM. */
 sdw_status sdw_ezw_decode(const uint8_t *in, size_t len, size_t h, size_t w, int levels,
                           const uint8_t *mask, int backend, int top, int min_plane,
                           int32_t *coef, uint8_t *lp);

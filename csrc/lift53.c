@@ -93,7 +93,7 @@ static sdw_status check_args(const int32_t *data, size_t h, size_t w, int levels
     if (data == NULL || h == 0 || w == 0 || levels < 0) {
         return SDW_EINVAL;
     }
-    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h * w > SDW_MAX_PIXELS) {
+    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) { /* no h*w overflow */
         return SDW_ELIMIT;
     }
     if (levels > sdw_max_levels(h, w)) {
