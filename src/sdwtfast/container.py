@@ -111,7 +111,7 @@ ParamValue = bool | int | float | str | bytes
 """Types a header parameter may hold (encoded with a type tag)."""
 _P_BOOL, _P_INT, _P_FLOAT, _P_STR, _P_BYTES = 1, 2, 3, 4, 5
 
-_READ_SIZE = 4 * crypto.SEALED_CHUNK_SIZE
+_READ_SIZE = crypto.SEALED_CHUNK_SIZE
 
 
 def _crc32c(data, crc: int = 0) -> int:
@@ -538,11 +538,23 @@ def _decode_header(data: bytes) -> tuple[ContainerInfo, _Encryption | None]:
     return info, enc
 
 
+def _read_exact(src: BinaryIO, n: int) -> bytes:
+    """Read ``n`` bytes, or fewer only at end of file (pipes may return short reads)."""
+    parts, got = [], 0
+    while got < n:
+        piece = src.read(n - got)
+        if not piece:
+            break
+        parts.append(piece)
+        got += len(piece)
+    return b"".join(parts)
+
+
 def _read_header_bytes(src: BinaryIO) -> bytes:
-    prefix = src.read(_PREFIX.size)
+    prefix = _read_exact(src, _PREFIX.size)
     _check_prefix(prefix)
     size = _PREFIX.unpack_from(prefix)[4]
-    rest = src.read(size - _PREFIX.size)
+    rest = _read_exact(src, size - _PREFIX.size)
     if len(rest) != size - _PREFIX.size:
         raise CorruptStreamError("truncated container header")
     return prefix + rest
@@ -796,7 +808,7 @@ def write(
         return written
     encryptor = crypto.ChunkEncryptor(ikm, head, salt=salt)
     written += dst.write(encryptor.prefix) or 0
-    step = 4 * crypto.CHUNK_SIZE
+    step = crypto.CHUNK_SIZE  # one chunk in, one chunk out: memory stays flat
     for piece in _body_pieces(secs):
         for i in range(0, len(piece), step):
             out = encryptor.update(piece[i : i + step])
@@ -909,7 +921,7 @@ def read(
         raise AuthenticationError(
             f"{crypto.WRONG_KEY_MESSAGE}: the key check does not match this container"
         )
-    prefix = src.read(crypto.PREFIX_SIZE)
+    prefix = _read_exact(src, crypto.PREFIX_SIZE)
     if len(prefix) != crypto.PREFIX_SIZE:
         raise CorruptStreamError("encrypted container is truncated (salt/commitment)")
     decryptor = crypto.ChunkDecryptor(ikm, prefix, head)
@@ -941,7 +953,7 @@ def unpack(
         view = memoryview(data).cast("B")
     except TypeError:
         raise InvalidInputError("container data must be bytes-like") from None
-    src = io.BytesIO(view if isinstance(data, bytes) else bytes(view))
+    src = io.BytesIO(data if isinstance(data, bytes) else bytes(view))  # bytes: shared
     return read(src, key=key, passphrase=passphrase)
 
 
