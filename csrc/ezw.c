@@ -215,12 +215,16 @@ static inline uint32_t absval(int32_t v)
 
 static inline int top_bit(uint32_t m)
 {
+#if defined(__GNUC__) || defined(__clang__)
+    return m ? 31 - __builtin_clz(m) : -1;
+#else
     int p = -1;
     while (m) {
         m >>= 1;
         p++;
     }
     return p;
+#endif
 }
 
 static inline int in_set(const ezw *e, size_t i)
@@ -257,27 +261,21 @@ static inline int in_set(const ezw *e, size_t i)
         }                                                                                     \
     } while (0)
 
-static int has_children(const ezw *e, int bi, size_t ry, size_t rx)
-{
-    int n = 0;
-    FOR_CHILDREN(e, bi, ry, rx, { (void)ch; n++; });
-    return n > 0;
-}
-
-/* Parent index of (ry, rx) in band bi, or SIZE_MAX. */
-static inline size_t parent_of(const ezw *e, int bi, size_t ry, size_t rx)
+static inline int has_children(const ezw *e, int bi, size_t ry, size_t rx)
 {
     const band *b = &e->g.b[bi];
-    if (b->parent < 0) {
-        return SIZE_MAX;
+    if (b->child < 0) {
+        return 0;
     }
-    const band *pb = &e->g.b[b->parent];
-    size_t py = (pb->orient == OR_LL) ? ry : ry >> 1;
-    size_t px = (pb->orient == OR_LL) ? rx : rx >> 1;
-    if (py >= pb->h || px >= pb->w) {
-        return SIZE_MAX;
+    if (b->orient == OR_LL) {
+        for (int k = 0; k < 3; k++) {
+            const band *cb = &e->g.b[b->child + k];
+            if (ry < cb->h && rx < cb->w) return 1;
+        }
+        return 0;
     }
-    return (pb->y0 + py) * e->g.w + pb->x0 + px;
+    const band *cb = &e->g.b[b->child];
+    return 2 * ry < cb->h && 2 * rx < cb->w;
 }
 
 static inline int oclass(int orient)
@@ -354,33 +352,56 @@ static inline int sign_ctx(const ezw *e, const band *b, size_t ry, size_t rx, in
     return 3 + vc; /* 2, 3, 4 */
 }
 
-static void mark_children(ezw *e, int bi, size_t ry, size_t rx, uint8_t stamp)
-{
-    FOR_CHILDREN(e, bi, ry, rx, { e->skip[ch] = stamp; });
-}
-
 /* Dominant pass at plane p. Returns 0, or -1 when the coder stopped. */
 static int dominant_pass(ezw *e, int p)
 {
     coder *c = &e->c;
     const uint8_t stamp = (uint8_t)(p + 1);
     const size_t W = e->g.w;
+    /* skip[i] == stamp marks a zerotree root of this pass or a coefficient inside one: a
+     * coefficient is inside a zerotree exactly when its parent is so marked (parents come
+     * in earlier bands, so they are decided first). */
     for (int bi = 0; bi < e->g.nb; bi++) {
         const band *b = &e->g.b[bi];
+        const band *pb = b->parent >= 0 ? &e->g.b[b->parent] : NULL;
+        const int shift = (pb != NULL && pb->orient != OR_LL) ? 1 : 0;
         const int oc = oclass(b->orient), lc = lclass(b);
         for (size_t ry = 0; ry < b->h; ry++) {
+            const size_t row = (b->y0 + ry) * W + b->x0;
+            const uint8_t *pskip = NULL;
+            const int8_t *pst = NULL;
+            size_t pw = 0;
+            if (pb != NULL && (ry >> shift) < pb->h) {
+                size_t prow = (pb->y0 + (ry >> shift)) * W + pb->x0;
+                pskip = e->skip + prow;
+                pst = e->st + prow;
+                pw = pb->w;
+            }
+            const uint64_t stamp8 = 0x0101010101010101ull * stamp;
+            const int marks = b->child >= 0; /* finest bands: nobody reads their marks */
             for (size_t rx = 0; rx < b->w; rx++) {
-                size_t i = (b->y0 + ry) * W + b->x0 + rx;
-                if (e->skip[i] == stamp) {
-                    mark_children(e, bi, ry, rx, stamp);
+                const size_t i = row + rx;
+                const size_t px = rx >> shift;
+                const int has_parent = pskip != NULL && px < pw;
+                if (has_parent && pskip[px] == stamp) {
+                    /* fast path: 8 parents in a row inside zerotrees skip 16 children */
+                    uint64_t w8;
+                    if (shift && (rx & 1u) == 0 && px + 8 <= pw && rx + 16 <= b->w) {
+                        memcpy(&w8, pskip + px, 8);
+                        if (w8 == stamp8) {
+                            if (marks) memset(e->skip + i, stamp, 16);
+                            rx += 15;
+                            continue;
+                        }
+                    }
+                    if (marks) e->skip[i] = stamp;
                     continue;
                 }
                 if (!in_set(e, i) || e->st[i] != 0) {
                     continue;
                 }
                 int nonleaf = has_children(e, bi, ry, rx);
-                size_t pi = parent_of(e, bi, ry, rx);
-                int ps = (pi != SIZE_MAX && e->st[pi] != 0);
+                int ps = has_parent && pst[px] != 0;
                 int sig = 0, neg = 0, descsig = 0;
                 if (c->enc) {
                     uint32_t m = absval(e->coef[i]);
@@ -393,7 +414,7 @@ static int dominant_pass(ezw *e, int p)
                     unsigned sym = sig ? (neg ? 3u : 2u) : ((nonleaf && !descsig) ? 0u : 1u);
                     sym = rawbits(c, sym, 2);
                     if (sym == 0u && nonleaf) {
-                        mark_children(e, bi, ry, rx, stamp);
+                        e->skip[i] = stamp;
                         continue;
                     }
                     if (sym < 2u) {
@@ -414,7 +435,7 @@ static int dominant_pass(ezw *e, int p)
                         int ctx = CTX_T0 + (((oc * N_LC + lc) * 2 + ps) * 3 + ncl) * 3 + nsc;
                         if (!avail(c, 1)) return -1;
                         if (!abit(c, ctx, sig | descsig)) {
-                            mark_children(e, bi, ry, rx, stamp);
+                            e->skip[i] = stamp;
                             continue;
                         }
                     }
