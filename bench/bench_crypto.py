@@ -132,7 +132,7 @@ def roundtrip_child(size_mib: int, traced: bool) -> None:
             tracemalloc.stop()
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     assert hashlib.sha256(sections[0].data).digest() == digest
-    assert file_size == size + (file_size - size) and file_size - size < size // 500 + 4096
+    assert 0 < file_size - size < size // 500 + 4096
     if traced:
         print(f"  traced allocations beyond the payload: write {write_peak / 1024:.0f} KiB, "
               f"read {read_peak / 1024:.0f} KiB ({max(write_peak, read_peak) / CHUNK:.1f} "

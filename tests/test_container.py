@@ -105,8 +105,12 @@ def test_roundtrip_plain_and_header_fields(ct_image):
     assert isinstance(s2[0].type, C.SectionType) and s2[1].type == 0x7001 and s2[1].optional
     img = np.frombuffer(s2[0].data, dtype=np.int16).reshape(h2.height, h2.width)
     np.testing.assert_array_equal(img, ct_image)
-    # a key given for a plain container is not needed and is ignored
-    assert C.unpack(blob, key=KEY)[1] == sections
+    # a key given for a plain container: refused (downgrade), unless explicitly allowed
+    with pytest.raises(AuthenticationError, match="not encrypted"):
+        C.unpack(blob, key=KEY)
+    with pytest.raises(AuthenticationError, match="not encrypted"):
+        C.unpack(blob, passphrase="pw")
+    assert C.unpack(blob, key=KEY, allow_unencrypted=True)[1] == sections
 
 
 def test_roundtrip_key_and_passphrase(ct_container):
@@ -178,6 +182,8 @@ def test_save_and_load_are_atomic_and_private(tmp_path, ct_container):
     assert C.load(path, key=KEY) == (header, sections)
     C.save(path, header, [], overwrite=True)
     assert C.load(path) == (header, [])
+    with pytest.raises(AuthenticationError):
+        C.load(path, key=KEY)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["img.sdwt"]
 
 

@@ -869,6 +869,7 @@ def read(
     *,
     key: KeyLike | None = None,
     passphrase: str | bytes | None = None,
+    allow_unencrypted: bool = False,
 ) -> tuple[Header, list[Section]]:
     """Read a whole container from a binary file object (to its end), streaming.
 
@@ -883,6 +884,10 @@ def read(
         For containers encrypted with a key.
     passphrase : str or bytes, optional
         For containers encrypted with a passphrase.
+    allow_unencrypted : bool
+        With a key or passphrase given, an unencrypted container is refused unless this is
+        True: it is not authenticated, so accepting it silently would let anyone substitute
+        a forged file for an encrypted one (downgrade).
 
     Returns
     -------
@@ -897,7 +902,8 @@ def read(
         Encrypted, and no (matching kind of) key given.
     AuthenticationError
         Wrong key or passphrase (message starts with ``crypto.WRONG_KEY_MESSAGE``), or the
-        header or data were modified, reordered, truncated or extended.
+        header or data were modified, reordered, truncated or extended; or a key was given
+        for an unencrypted container (see ``allow_unencrypted``).
     CorruptStreamError
         Truncated or corrupted (CRC, framing) container.
     UnsupportedFormatError
@@ -910,6 +916,11 @@ def read(
     info, enc = _decode_header(head)
     body_left = None if total is None else total - len(head)
     if enc is None:
+        if (key is not None or passphrase is not None) and not allow_unencrypted:
+            raise AuthenticationError(
+                "container is not encrypted although a key or passphrase was given: refused, "
+                "since anyone could have written it (decode without a key to accept it)"
+            )
         parser = _BodyParser(body_left)
         while piece := src.read(_READ_SIZE):
             parser.feed(piece)
@@ -938,6 +949,7 @@ def unpack(
     *,
     key: KeyLike | None = None,
     passphrase: str | bytes | None = None,
+    allow_unencrypted: bool = False,
 ) -> tuple[Header, list[Section]]:
     """Decode a whole container held in memory; see :func:`read` for details.
 
@@ -954,7 +966,7 @@ def unpack(
     except TypeError:
         raise InvalidInputError("container data must be bytes-like") from None
     src = io.BytesIO(data if isinstance(data, bytes) else bytes(view))  # bytes: shared
-    return read(src, key=key, passphrase=passphrase)
+    return read(src, key=key, passphrase=passphrase, allow_unencrypted=allow_unencrypted)
 
 
 def save(
@@ -1007,7 +1019,8 @@ def load(
     *,
     key: KeyLike | None = None,
     passphrase: str | bytes | None = None,
+    allow_unencrypted: bool = False,
 ) -> tuple[Header, list[Section]]:
     """Read the container stored at ``path``; see :func:`read`."""
     with open(path, "rb") as f:
-        return read(f, key=key, passphrase=passphrase)
+        return read(f, key=key, passphrase=passphrase, allow_unencrypted=allow_unencrypted)
