@@ -18,15 +18,22 @@ organ boundaries, bone, lesions. :func:`detect_roi`:
    milliseconds);
 2. **foreground** (tissue versus air/background): Otsu's threshold on the log intensities, ignoring
    the pixels at the image minimum (the padding outside a CT field of view would otherwise pull
-   the threshold into the air), then hole filling and an opening, keeping the connected
-   components of at least :data:`MIN_COMPONENT` of the largest one (drops text, labels, lines);
+   the threshold into the air), then hole filling and an opening (:func:`foreground_mask`
+   also drops components under :data:`MIN_COMPONENT` of the largest, such as text and lines;
+   the detector keeps those that are compact blobs, since a small isolated bright region may be
+   a lesion);
 3. **residual energy**: a full deterministic LAPACK SVD; rank ``k`` is the smallest that keeps
    :data:`ENERGY` (95 %) of the singular value energy ``sum(s**2)``, unless ``rank`` is given;
-   the residual ``x - x_k`` is squared and pooled over blocks of ``block`` pixels (in the
-   original image);
-4. **threshold**: Otsu's threshold on the log block energies of the foreground blocks; blocks
-   above it that are (near) foreground are ROI candidates;
-5. **morphology**: closing, hole filling, and removal of small components, then intersection
+   the approximation is made robust by a few passes that replace outlier pixels (residual above
+   3 robust sigmas) by the approximation and redo the SVD, so a bright lesion stays in the
+   residual instead of bending the leading components; the residual ``x - x_k`` is squared and
+   pooled over blocks of ``block`` pixels (in the original image);
+4. **threshold**: Otsu's threshold on the log10 block energies of the foreground blocks (of all
+   blocks when the foreground covers under a quarter of them), raised
+   to at least their median + :data:`MARGIN` (a factor 2 in energy: on pure noise Otsu would
+   split the blocks in half); blocks above it that are (near) foreground are ROI candidates;
+   small components are kept (a lesion is small);
+5. **morphology**: closing and hole filling, then intersection
    with the (dilated) foreground at block level, so the ROI never wanders into the air;
 6. ``min_fraction``: if the ROI covers less of the image than asked, the highest-energy blocks
    (foreground first) are added until it does.
@@ -67,7 +74,13 @@ SVD_MAX_SIDE = 256
 """Images with a longer side are block-mean reduced before the SVD."""
 
 MIN_COMPONENT = 0.1
-"""Components smaller than this fraction of the largest are dropped (foreground and ROI)."""
+"""Foreground components smaller than this fraction of the largest are dropped."""
+
+ROBUST_ITERATIONS = 3
+"""Outlier-replacement passes of the robust low-rank fit."""
+
+MARGIN = 0.3
+"""ROI blocks exceed the median log10 residual energy of the foreground blocks by this much."""
 
 
 # --------------------------------------------------------------------------- validation
@@ -118,14 +131,24 @@ def _reduce(x: np.ndarray, f: int) -> np.ndarray:
     return xp.reshape(hp // f, f, wp // f, f).mean(axis=(1, 3))
 
 
-def _keep_large(mask: np.ndarray, fraction: float = MIN_COMPONENT) -> np.ndarray:
-    """Keep the 8-connected components of at least ``fraction`` of the largest one's area."""
+def _keep_large(mask: np.ndarray, fraction: float = MIN_COMPONENT, blobs: bool = False
+                ) -> np.ndarray:
+    """Keep the 8-connected components of at least ``fraction`` of the largest one's area.
+
+    With ``blobs``, also keep compact components (filling at least 60 % of their bounding box,
+    and of at least 0.05 % of the image): a lesion, but not a line, a ruler or a letter.
+    """
     lab, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if n <= 1:
         return mask.copy()
     sizes = np.bincount(lab.ravel())[1:]
     keep = np.zeros(n + 1, bool)
     keep[1:] = sizes >= fraction * sizes.max()
+    if blobs:
+        for i, sl in enumerate(ndimage.find_objects(lab)):
+            box = (sl[0].stop - sl[0].start) * (sl[1].stop - sl[1].start)
+            if sizes[i] >= 0.6 * box and sizes[i] >= 5e-4 * mask.size:
+                keep[i + 1] = True
     return keep[lab]
 
 
@@ -156,7 +179,11 @@ def foreground_mask(image: np.ndarray) -> np.ndarray:
     >>> int(foreground_mask(img).sum())
     1024
     """
-    a = _as_image(image)
+    return _keep_large(_raw_foreground(_as_image(image)))
+
+
+def _raw_foreground(a: np.ndarray) -> np.ndarray:
+    """:func:`foreground_mask` without the component filter."""
     x = a.astype(np.float64)
     lo = x.min()
     above = x[x > lo]
@@ -176,7 +203,7 @@ def foreground_mask(image: np.ndarray) -> np.ndarray:
         opened = ndimage.binary_opening(fg, structure=np.ones((3, 3), bool))
         if opened.any():
             fg = opened
-    return _keep_large(fg)
+    return fg
 
 
 # --------------------------------------------------------------------------- detector
@@ -187,6 +214,35 @@ def _auto_rank(s: np.ndarray, energy: float = ENERGY) -> int:
     if e[-1] <= 0:
         return 1
     return int(np.searchsorted(e / e[-1], energy) + 1)
+
+
+def _robust_low_rank(x: np.ndarray, rank: int | None, iterations: int = ROBUST_ITERATIONS
+                     ) -> np.ndarray:
+    """Rank-k approximation of ``x`` that is not pulled towards bright outliers.
+
+    A plain truncated SVD spends its leading components partly on a bright lesion and smears
+    the residual along the lesion's rows and columns. So: the rank is fixed from the singular
+    values of ``x`` (:data:`ENERGY`, or ``rank``); then, ``iterations`` times, the pixels whose
+    residual exceeds 3 robust standard deviations (1.4826 MAD) are replaced by the current
+    approximation and the SVD is redone. Deterministic (LAPACK ``gesdd``, no random state).
+    """
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    k = _auto_rank(s) if rank is None else rank
+    k = max(1, min(k, len(s) - 1))
+    approx = (u[:, :k] * s[:k]) @ vt[:k]
+    work = x
+    for _ in range(iterations):
+        r = x - approx
+        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+        if sigma <= 0:
+            break
+        out = np.abs(r) > 3.0 * sigma
+        if not out.any():
+            break
+        work = np.where(out, approx, x)
+        u, s, vt = np.linalg.svd(work, full_matrices=False)
+        approx = (u[:, :k] * s[:k]) @ vt[:k]
+    return approx
 
 
 def detect_roi(
@@ -259,7 +315,8 @@ def detect_roi(
 
     f = max(1, -(-max(h, w) // SVD_MAX_SIDE))
     xs = _reduce(x, f)
-    fg_s = foreground_mask(xs)
+    # The gate keeps small bright components (a lesion apart from the body is tissue too).
+    fg_s = _keep_large(_raw_foreground(xs), blobs=True)
     bs = max(1, round(block / f))  # block side in the reduced image
     cell = bs * f  # block side in the original image
 
@@ -268,15 +325,18 @@ def detect_roi(
         roi_s = fg_s
         score = xs
     else:
-        u, s, vt = np.linalg.svd(xs, full_matrices=False)
-        k = _auto_rank(s) if rank is None else rank
-        k = min(k, len(s) - 1)
-        approx = (u[:, :k] * s[:k]) @ vt[:k]
+        approx = _robust_low_rank(xs, rank)
         r2 = (xs - approx) ** 2
         energy = _reduce(r2, bs)  # mean residual energy per block
         fg_b = _reduce(fg_s.astype(np.float64), bs) > 0
         logv = np.log10(energy + 1e-12)
-        t = _otsu(logv[fg_b]) if fg_b.any() else _otsu(logv.ravel())
+        # The reference population: the foreground blocks, unless the foreground is small
+        # (then it may be the lesion itself, and Otsu would split the lesion).
+        ref = logv[fg_b] if fg_b.mean() >= 0.25 else logv.ravel()
+        t = _otsu(ref)
+        # Otsu always splits; a block must also hold clearly more residual energy than the
+        # typical foreground block (MARGIN decades), else pure noise would become ROI.
+        t = None if t is None else max(t, float(np.median(ref)) + MARGIN)
         cand = (logv > t) if t is not None else np.zeros_like(fg_b)
         near_fg = ndimage.binary_dilation(fg_b, structure=np.ones((3, 3), bool))
         cand &= near_fg
@@ -285,7 +345,6 @@ def detect_roi(
             cp = np.pad(cand, p)
             cp = ndimage.binary_closing(cp, structure=np.ones((3, 3), bool), iterations=2)
             cand = ndimage.binary_fill_holes(cp[p:-p, p:-p])
-            cand = _keep_large(cand)
         cand &= near_fg
         roi_s = np.repeat(np.repeat(cand, bs, axis=0), bs, axis=1)[: xs.shape[0], : xs.shape[1]]
         score = np.repeat(np.repeat(logv, bs, axis=0), bs, axis=1)[: xs.shape[0], : xs.shape[1]]
