@@ -18,7 +18,8 @@ Steps (:data:`STEPS`)
     (the local background level). Pixels of the anatomy and components away from the border
     are never changed.
 ``"contrast"``
-    CLAHE (:func:`skimage.exposure.equalize_adapthist`, clip limit 0.01, default tiles) on the
+    CLAHE (:func:`skimage.exposure.equalize_adapthist`, clip limit 0.01, default tiles, one
+    histogram bin per grey level up to 4096 bins) on the
     image scaled to [0, 1] by its range, mapped back to the original range.
 ``"wiener"``
     :func:`scipy.signal.wiener` with a 3x3 window (noise power estimated as the mean local
@@ -146,7 +147,8 @@ def _contrast(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
     if min(x.shape) < 8:
         return x
-    y = equalize_adapthist((x - lo) / (hi - lo), clip_limit=0.01)
+    nbins = max(256, min(4096, int(hi - lo) + 1))  # keep the grey levels of 12-bit data
+    y = equalize_adapthist((x - lo) / (hi - lo), clip_limit=0.01, nbins=nbins)
     return lo + y * (hi - lo)
 
 
