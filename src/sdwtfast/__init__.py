@@ -6,6 +6,8 @@ ezw
     Whole-image wavelet + EZW coding (lossless integer 5/3, lossy 9/7, 5/3 or Haar).
 reference
     Pure-Python implementation producing byte-identical streams (specification, baseline).
+codec
+    The hybrid pipeline behind :func:`encode`, :func:`decode` and :func:`info`.
 errors
     The exception hierarchy (:class:`~sdwtfast.errors.SdwtError` and subclasses).
 """
@@ -26,6 +28,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "encode",
+    "decode",
+    "info",
     "SdwtError",
     "InvalidInputError",
     "CorruptStreamError",
@@ -34,3 +39,13 @@ __all__ = [
     "KeyRequiredError",
     "LimitExceededError",
 ]
+
+
+def __getattr__(name: str):
+    # encode / decode / info live in sdwtfast.codec; imported on first use so that
+    # `import sdwtfast` stays fast (no torch, no scikit-image).
+    if name in ("encode", "decode", "info"):
+        from . import codec
+
+        return getattr(codec, name)
+    raise AttributeError(f"module 'sdwtfast' has no attribute {name!r}")

@@ -1,0 +1,433 @@
+"""The ``sdwtfast`` command line: encode, decode, info, compare, keygen, demo.
+
+Exit codes: 0 success; 2 bad usage or invalid input; 3 output exists or I/O error;
+4 corrupt stream; 5 unsupported format; 6 key required; 7 wrong key or tampered data;
+8 size limit exceeded; 1 any other sdwtfast error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import (
+    AuthenticationError,
+    CorruptStreamError,
+    InvalidInputError,
+    KeyRequiredError,
+    LimitExceededError,
+    SdwtError,
+    UnsupportedFormatError,
+)
+
+EXIT_USAGE, EXIT_IO, EXIT_CORRUPT, EXIT_FORMAT = 2, 3, 4, 5
+EXIT_KEY, EXIT_AUTH, EXIT_LIMIT = 6, 7, 8
+
+
+class CliError(Exception):
+    """A user-facing failure with its exit code."""
+
+    def __init__(self, msg: str, code: int):
+        super().__init__(msg)
+        self.code = code
+
+
+# ---- files -----------------------------------------------------------------------------------
+
+
+def _atomic_write(path: str | os.PathLike, data: bytes | None = None, *, force: bool,
+                  writer=None) -> None:
+    """Write via a temporary file in the same folder, then rename; never clobber unasked."""
+    p = Path(path)
+    if p.exists() and not force:
+        raise CliError(f"{p} exists (use --force to overwrite)", EXIT_IO)
+    if not p.parent.exists():
+        raise CliError(f"folder {p.parent} does not exist", EXIT_IO)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix, dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if writer is not None:
+                writer(fh)
+            else:
+                fh.write(data or b"")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a 2-D image from DICOM (.dcm, or any file pydicom accepts), .npy, PNG or TIFF."""
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"{p}: no such file", EXIT_IO)
+    suffix = p.suffix.lower()
+    meta: dict[str, Any] = {}
+    if suffix == ".npy":
+        arr = np.load(p, allow_pickle=False)
+    elif suffix in (".png", ".tif", ".tiff"):
+        import imageio.v3 as iio
+
+        arr = iio.imread(p)
+        if arr.ndim == 3:
+            raise CliError(f"{p}: colour images are not supported (got shape {arr.shape})",
+                           EXIT_USAGE)
+    else:
+        try:
+            import pydicom
+        except ImportError:
+            raise CliError("reading DICOM needs pydicom: pip install pydicom", EXIT_USAGE) from None
+        try:
+            ds = pydicom.dcmread(p)
+            arr = ds.pixel_array
+        except Exception as exc:  # pydicom raises many types for unreadable files
+            raise CliError(f"{p}: not a readable image ({exc})", EXIT_FORMAT) from None
+        meta["bits_stored"] = int(getattr(ds, "BitsStored", 0)) or None
+        if arr.ndim == 3:
+            meta["frames"] = arr.shape[0]
+            arr = arr[0]
+    return np.ascontiguousarray(arr), meta
+
+
+def _write_image(path: str, img: np.ndarray, force: bool) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy":
+        _atomic_write(path, force=force, writer=lambda fh: np.save(fh, img, allow_pickle=False))
+    elif suffix in (".png", ".tif", ".tiff"):
+        import imageio.v3 as iio
+
+        if suffix == ".png" and img.dtype == np.int16:
+            raise CliError("PNG cannot hold signed 16-bit data: write .npy or .tiff", EXIT_USAGE)
+        ext = ".png" if suffix == ".png" else ".tiff"
+        _atomic_write(path, force=force, writer=lambda fh: fh.write(iio.imwrite("<bytes>", img,
+                                                                                extension=ext)))
+    else:
+        raise CliError(f"unsupported output format {suffix!r} (use .npy, .png or .tiff)",
+                       EXIT_USAGE)
+
+
+# ---- options ---------------------------------------------------------------------------------
+
+
+def _parse_roi(spec: str | None) -> Any:
+    if spec is None or spec == "none":
+        return None
+    if spec == "auto":
+        return "auto"
+    if spec.endswith(".npy"):
+        return np.load(spec, allow_pickle=False)
+    boxes = []
+    for part in spec.split(";"):
+        try:
+            y0, x0, y1, x1 = (int(v) for v in part.split(","))
+        except ValueError:
+            raise CliError(f"--roi: cannot read box {part!r} (want y0,x0,y1,x1)",
+                           EXIT_USAGE) from None
+        boxes.append((y0, x0, y1, x1))
+    return boxes
+
+
+def _key_args(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if getattr(args, "key_file", None):
+        from . import crypto
+
+        out["key"] = crypto.load_key_file(args.key_file)
+    if getattr(args, "passphrase_env", None):
+        var = args.passphrase_env
+        if var not in os.environ:
+            raise CliError(f"environment variable {var} is not set", EXIT_USAGE)
+        if "key" in out:
+            raise CliError("give --key-file or --passphrase-env, not both", EXIT_USAGE)
+        out["passphrase"] = os.environ[var]
+    return out
+
+
+def _bg_quality(v: str | None) -> Any:
+    if v is None:
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        try:
+            return float(v)
+        except ValueError:
+            raise CliError(f"--background-quality: not a number: {v!r}", EXIT_USAGE) from None
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    from . import codec
+
+    img, _ = read_image(args.input)
+    rep = codec.EncodeReport()
+    blob = codec.encode(
+        img,
+        roi=_parse_roi(args.roi),
+        roi_max_error=args.roi_max_error,
+        roi_bpp=args.roi_bpp,
+        background=args.background,
+        background_quality=_bg_quality(args.background_quality),
+        wavelet=args.wavelet,
+        preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
+        report=rep,
+        **_key_args(args),
+    )
+    _atomic_write(args.output, blob, force=args.force)
+    bpp = len(blob) * 8 / img.size
+    print(f"{args.output}: {len(blob)} bytes, {bpp:.3f} bpp, ratio {img.nbytes / len(blob):.2f}:1,"
+          f" mode {rep.mode}, ROI {100 * rep.roi_fraction:.1f}% of the image,"
+          f" {rep.timings_ms['total']:.0f} ms")
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from . import codec
+
+    data = Path(args.input).read_bytes()
+    img = codec.decode(data, **_key_args(args))
+    _write_image(args.output, img, args.force)
+    print(f"{args.output}: {img.shape[1]}x{img.shape[0]} {img.dtype}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from . import codec
+
+    data = Path(args.input).read_bytes()
+    inf = codec.info(data)
+    for k, v in inf.items():
+        print(f"{k:14s} {v}")
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from . import crypto
+
+    crypto.generate_key_file(args.keyfile)
+    print(f"{args.keyfile}: new 256-bit key (owner-only permissions); keep it safe")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import metrics
+
+    a, meta = read_image(args.original)
+    b, _ = read_image(args.decoded)
+    if a.shape != b.shape:
+        raise CliError(f"shapes differ: {a.shape} vs {b.shape}", EXIT_USAGE)
+    roi = _parse_roi(args.roi)
+    mask = None
+    if roi is not None:
+        from . import roi as _roi
+
+        mask = _roi.resolve_roi(roi, a)
+    nbytes = Path(args.compressed).stat().st_size if args.compressed else None
+    bits = args.bits or meta.get("bits_stored")
+    rep = metrics.report(a, b, nbytes, roi=mask, bits=bits)
+    for region, vals in rep.items():
+        if isinstance(vals, dict):
+            print(f"[{region}]")
+            for k, v in vals.items():
+                print(f"  {k:18s} {v}")
+        else:
+            print(f"{region:20s} {vals}")
+    if args.out:
+        _compare_figure(a, b, mask, rep, args.out, args.force)
+        print(f"figure: {args.out}")
+    return 0
+
+
+def _compare_figure(a, b, mask, rep, out, force) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from . import roi as _roi
+
+    err = np.abs(a.astype(np.float64) - b.astype(np.float64))
+    fig, ax = plt.subplots(1, 4, figsize=(16, 4.4))
+    lo, hi = np.percentile(a, [0.5, 99.5])
+    ax[0].imshow(a, cmap="gray", vmin=lo, vmax=hi)
+    ax[0].set_title("original")
+    ax[1].imshow(b, cmap="gray", vmin=lo, vmax=hi)
+    ax[1].set_title("decoded")
+    ax[2].imshow(_roi.overlay(a, mask if mask is not None else np.ones(a.shape, bool)))
+    ax[2].set_title("ROI")
+    im = ax[3].imshow(err, cmap="magma")
+    ax[3].set_title(f"|error| (max {err.max():.0f})")
+    fig.colorbar(im, ax=ax[3], fraction=0.046)
+    for x in ax:
+        x.axis("off")
+    img_m = rep.get("image", {})
+    fig.suptitle(f"PSNR {img_m.get('psnr')} dB  SSIM {img_m.get('ssim')}  "
+                 f"max error {img_m.get('max_abs_error')}")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    _atomic_write(out, buf.getvalue(), force=force)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import codec, metrics
+    from .sample import load_ct
+
+    img = load_ct()
+    h, w = img.shape
+    print(f"sdwtfast demo: real CT slice shipped in the package, {w}x{h} {img.dtype}, "
+          f"14 bits stored, {img.nbytes} bytes raw")
+    bg = "learned" if _learned_available() else "wavelet"
+    runs: list[tuple[str, dict[str, Any]]] = [
+        ("lossless (default)", {}),
+        ("near-lossless, max error 2", {"roi_max_error": 2}),
+        (f"hybrid: auto ROI lossless + {bg} background", {"roi": "auto", "background": bg}),
+        ("hybrid: auto ROI max error 1 + wavelet 0.1 bpp",
+         {"roi": "auto", "roi_max_error": 1, "background": "wavelet",
+          "background_quality": 0.1}),
+        ("lossy 9/7 EZW at 1 bpp (whole image)", {"roi_bpp": 1.0}),
+    ]
+    print(f"{'run':48s} {'bytes':>8s} {'bpp':>6s} {'ratio':>7s} {'ROI %':>6s} {'ROI max':>7s}"
+          f" {'PSNR':>7s} {'enc ms':>7s} {'dec ms':>7s}")
+    from . import roi as _roi
+
+    for name, kw in runs:
+        rep = codec.EncodeReport()
+        t0 = time.perf_counter()
+        blob = codec.encode(img, report=rep, **kw)
+        t1 = time.perf_counter()
+        out = codec.decode(blob)
+        t2 = time.perf_counter()
+        mask = _roi.resolve_roi(kw.get("roi"), img)
+        if mask is not None:
+            mask = _roi.expand_blocks(_roi.block_mask(mask, codec.BLOCK), codec.BLOCK, img.shape)
+        roi_err = metrics.max_abs_error(img, out, mask=mask)
+        p = metrics.psnr(img, out)
+        ps = "lossless" if np.isinf(p) else f"{p:.2f}"
+        print(f"{name:48s} {len(blob):8d} {len(blob) * 8 / img.size:6.3f} "
+              f"{img.nbytes / len(blob):6.2f}:1 {100 * rep.roi_fraction:6.1f} {roi_err:7.0f} "
+              f"{ps:>7s} {(t1 - t0) * 1e3:7.1f} {(t2 - t1) * 1e3:7.1f}")
+    print("PSNR: whole image, peak = max - min. 'ROI max' is the largest |error| on ROI pixels.")
+    return 0
+
+
+def _learned_available() -> bool:
+    try:
+        from . import background
+
+        return bool(background.QUALITIES) and os.path.exists(background.weights_path())
+    except Exception:  # torch missing or no weights: the demo falls back to the wavelet path
+        return False
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    ap = argparse.ArgumentParser(prog="sdwtfast", description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action="version", version=f"sdwtfast {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    def keys(p):
+        p.add_argument("--key-file", help="key file made by 'sdwtfast keygen'")
+        p.add_argument("--passphrase-env", metavar="VAR",
+                       help="read a passphrase from environment variable VAR")
+
+    e = sub.add_parser("encode", help="compress an image (DICOM, .npy, PNG, TIFF)")
+    e.add_argument("input")
+    e.add_argument("output")
+    e.add_argument("--roi", help="'auto', 'none', boxes 'y0,x0,y1,x1;...' or a mask .npy")
+    e.add_argument("--roi-max-error", type=int, default=0,
+                   help="max |error| on ROI pixels (0 = lossless, the default)")
+    e.add_argument("--roi-bpp", type=float, help="lossy ROI at this rate instead")
+    e.add_argument("--background", default="learned", choices=("learned", "wavelet", "lossless"))
+    e.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
+    e.add_argument("--wavelet", choices=("5/3", "9/7", "haar"))
+    e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
+    e.add_argument("--force", action="store_true", help="overwrite the output")
+    keys(e)
+    e.set_defaults(fn=cmd_encode)
+
+    d = sub.add_parser("decode", help="decompress to .npy, .png or .tiff")
+    d.add_argument("input")
+    d.add_argument("output")
+    d.add_argument("--force", action="store_true")
+    keys(d)
+    d.set_defaults(fn=cmd_decode)
+
+    i = sub.add_parser("info", help="describe a compressed file (no key needed)")
+    i.add_argument("input")
+    i.set_defaults(fn=cmd_info)
+
+    c = sub.add_parser("compare", help="quality metrics and a figure")
+    c.add_argument("original")
+    c.add_argument("decoded")
+    c.add_argument("--roi", help="ROI for ROI/background metrics (as for encode)")
+    c.add_argument("--compressed", help="compressed file, for ratio and bpp")
+    c.add_argument("--bits", type=int, help="bit depth for the PSNR peak 2^bits - 1")
+    c.add_argument("--out", help="write a PNG figure here")
+    c.add_argument("--force", action="store_true")
+    c.set_defaults(fn=cmd_compare)
+
+    k = sub.add_parser("keygen", help="create a 256-bit key file (refuses to overwrite)")
+    k.add_argument("keyfile")
+    k.set_defaults(fn=cmd_keygen)
+
+    m = sub.add_parser("demo", help="run the codec on the CT slice shipped in the package")
+    m.set_defaults(fn=cmd_demo)
+    return ap
+
+
+_EXIT = [
+    (KeyRequiredError, EXIT_KEY, "key required"),
+    (AuthenticationError, EXIT_AUTH, "authentication failed"),
+    (CorruptStreamError, EXIT_CORRUPT, "corrupt data"),
+    (UnsupportedFormatError, EXIT_FORMAT, "unsupported format"),
+    (LimitExceededError, EXIT_LIMIT, "too large"),
+    (InvalidInputError, EXIT_USAGE, "invalid input"),
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sdwtfast`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except CliError as exc:
+        print(f"sdwtfast: error: {exc}", file=sys.stderr)
+        return exc.code
+    except SdwtError as exc:
+        for cls, code, what in _EXIT:
+            if isinstance(exc, cls):
+                print(f"sdwtfast: {what}: {exc}", file=sys.stderr)
+                return code
+        print(f"sdwtfast: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"sdwtfast: error: {exc}", file=sys.stderr)
+        return EXIT_IO
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""The hybrid pipeline: sdwtfast.encode / decode / info."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sdwtfast
+from sdwtfast import codec, crypto
+from sdwtfast.errors import (
+    AuthenticationError,
+    CorruptStreamError,
+    InvalidInputError,
+    KeyRequiredError,
+    SdwtError,
+    UnsupportedFormatError,
+)
+
+from .conftest import psnr
+
+
+def _box_mask(shape, box):
+    m = np.zeros(shape, bool)
+    y0, x0, y1, x1 = box
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def _quarter_box(shape):
+    h, w = shape
+    return (h // 4, w // 4, h // 4 + h // 2, w // 4 + w // 2)
+
+
+def test_default_is_lossless_on_development_images(dev_images):
+    for name, img, _bits in dev_images:
+        blob = sdwtfast.encode(img)
+        out = sdwtfast.decode(blob)
+        assert out.dtype == img.dtype and np.array_equal(out, img), name
+        assert sdwtfast.info(blob)["mode"] == "lossless"
+
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_roi_max_error_bound_on_every_development_image(dev_images, d):
+    for name, img, _bits in dev_images:
+        box = _quarter_box(img.shape)
+        blob = sdwtfast.encode(img, roi=[box], roi_max_error=d, background="wavelet")
+        out = sdwtfast.decode(blob)
+        m = _box_mask(img.shape, box)
+        err = np.abs(out.astype(np.int64) - img.astype(np.int64))
+        assert err[m].max() <= d, name
+        # whole-image near-lossless too
+        out2 = sdwtfast.decode(sdwtfast.encode(img, roi_max_error=d))
+        assert np.abs(out2.astype(np.int64) - img).max() <= d, name
+
+
+def test_hybrid_roi_exact_and_much_smaller(ct):
+    box = _quarter_box(ct.shape)
+    full = sdwtfast.encode(ct)
+    rep = codec.EncodeReport()
+    blob = sdwtfast.encode(ct, roi=[box], background="wavelet", background_quality=0.1,
+                           report=rep)
+    out = sdwtfast.decode(blob)
+    m = _box_mask(ct.shape, box)
+    assert np.array_equal(out[m], ct[m])
+    assert len(blob) < 0.45 * len(full)
+    # background quality: measured 34.5 dB (peak = max - min) at 0.1 bpp on this slice
+    peak = float(ct.max()) - float(ct.min())
+    assert psnr(ct[~m], out[~m], peak) > 33.5
+    assert rep.mode == "hybrid-lossless" and rep.sections["mask"] < 64
+
+
+def test_hybrid_background_lossless_is_exact(ct):
+    crop = ct[100:356, 100:356]
+    blob = sdwtfast.encode(crop, roi=[(30, 40, 120, 200)], background="lossless")
+    assert np.array_equal(sdwtfast.decode(blob), crop)
+
+
+def test_hybrid_learned_background(ct):
+    pytest.importorskip("torch")
+    crop = np.ascontiguousarray(ct[128:384, 128:384])
+    box = (64, 64, 192, 192)
+    blob = sdwtfast.encode(crop, roi=[box], background="learned")
+    out = sdwtfast.decode(blob)
+    m = _box_mask(crop.shape, box)
+    assert np.array_equal(out[m], crop[m])
+    peak = float(crop.max()) - float(crop.min())
+    assert psnr(crop[~m], out[~m], peak) > 33.0  # measured 35.2 dB with the shipped model
+    inf = sdwtfast.info(blob)
+    assert inf["model_id"] and inf["params"]["bg"] == "learned"
+
+
+def test_auto_roi(ct):
+    rep = codec.EncodeReport()
+    blob = sdwtfast.encode(ct, roi="auto", background="wavelet", report=rep)
+    assert 0.1 < rep.roi_fraction < 0.7
+    out = sdwtfast.decode(blob)
+    from sdwtfast import roi as R
+
+    m = R.expand_blocks(R.block_mask(R.detect_roi(ct), codec.BLOCK), codec.BLOCK, ct.shape)
+    assert np.array_equal(out[m], ct[m])
+
+
+def test_roi_rate_mode_monotone(ct):
+    box = _quarter_box(ct.shape)
+    m = _box_mask(ct.shape, box)
+    peak = float(ct.max()) - float(ct.min())
+    prev, sizes = -1.0, []
+    for bpp in (0.25, 0.5, 1.0, 2.0):
+        blob = sdwtfast.encode(ct, roi=[box], roi_bpp=bpp, background="wavelet")
+        sizes.append(len(blob))
+        q = psnr(ct[m], sdwtfast.decode(blob)[m], peak)
+        assert q > prev
+        prev = q
+    assert sizes == sorted(sizes)
+
+
+def test_mask_and_boxes_equivalent(ct):
+    box = (10, 20, 100, 200)
+    a = sdwtfast.encode(ct, roi=[box], background="wavelet")
+    b = sdwtfast.encode(ct, roi=_box_mask(ct.shape, box), background="wavelet")
+    assert a == b
+
+
+def test_encrypted_round_trip(ct):
+    key = crypto.Key.generate()
+    blob = sdwtfast.encode(ct, key=key)
+    assert np.array_equal(sdwtfast.decode(blob, key=key), ct)
+    assert sdwtfast.info(blob)["encrypted"] is True
+    with pytest.raises(KeyRequiredError):
+        sdwtfast.decode(blob)
+    with pytest.raises(AuthenticationError):
+        sdwtfast.decode(blob, key=crypto.Key.generate())
+    pw = sdwtfast.encode(ct[:64, :64], passphrase="correct horse")
+    assert np.array_equal(sdwtfast.decode(pw, passphrase="correct horse"), ct[:64, :64])
+    with pytest.raises(AuthenticationError):
+        sdwtfast.decode(pw, passphrase="wrong")
+
+
+def test_preprocessing_recorded(ct):
+    blob = sdwtfast.encode(ct, preprocess=("wiener",))
+    assert sdwtfast.info(blob)["preprocessing"] == ["wiener"]
+    out = sdwtfast.decode(blob)
+    from sdwtfast import preprocess
+
+    assert np.array_equal(out, preprocess.apply(ct, ("wiener",)))
+
+
+def test_bad_options_and_input(ct):
+    bad_calls = [
+        dict(roi_max_error=-1), dict(roi_max_error=1.5), dict(roi_max_error=2, roi_bpp=1.0),
+        dict(roi_bpp=0), dict(background="jpeg"), dict(wavelet="9/7"),
+        dict(background="lossless", background_quality=3), dict(roi="everything"),
+        dict(roi=[(0, 0, 600, 10)]), dict(roi=[(5, 5, 5, 10)]), dict(roi=np.ones((3, 3), bool)),
+        dict(preprocess="wiener"), dict(preprocess=("sharpen",)),
+        dict(roi=[(0, 0, 64, 64)], background="wavelet", background_quality=-1),
+    ]
+    for kw in bad_calls:
+        with pytest.raises(InvalidInputError):
+            sdwtfast.encode(ct, **kw)
+    for img in (np.zeros((4, 4), np.float64), np.zeros((2, 4, 4), np.uint8),
+                np.zeros((0, 4), np.uint8)):
+        with pytest.raises(InvalidInputError):
+            sdwtfast.encode(img)
+
+
+def test_corrupt_truncated_and_foreign_containers(ct):
+    crop = ct[200:264, 200:300]
+    blob = sdwtfast.encode(crop, roi=[(8, 8, 40, 60)], background="wavelet")
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        bad = bytearray(blob)
+        bad[int(rng.integers(0, len(bad)))] ^= int(rng.integers(1, 256))
+        with pytest.raises(SdwtError):
+            sdwtfast.decode(bytes(bad))
+    for cut in range(0, len(blob), 9):
+        with pytest.raises(SdwtError):
+            sdwtfast.decode(blob[:cut])
+    with pytest.raises(UnsupportedFormatError):
+        sdwtfast.decode(b"PK\x03\x04 not an sdwtfast file")
+    future = bytearray(blob)
+    future[8] = 99  # major format version
+    with pytest.raises(UnsupportedFormatError):
+        sdwtfast.decode(bytes(future))
+    with pytest.raises((CorruptStreamError, UnsupportedFormatError)):
+        sdwtfast.info(b"\x89SDW\r\n\x1a\n")
+
+
+def test_int32_input_comes_back_16_bit():
+    img = (np.arange(40 * 30, dtype=np.int32).reshape(40, 30) % 3000) - 1000
+    out = sdwtfast.decode(sdwtfast.encode(img))
+    assert out.dtype == np.int16 and np.array_equal(out, img)
