@@ -62,7 +62,9 @@ def _deconv(cin: int, cout: int) -> nn.ConvTranspose2d:
 class FactorizedDensity(nn.Module):
     """Per-channel learned cumulative density (the "entropy bottleneck" of Ballé et al.)."""
 
-    def __init__(self, channels: int, filters: tuple[int, ...] = (3, 3, 3), init_scale: float = 10.0):
+    def __init__(
+        self, channels: int, filters: tuple[int, ...] = (3, 3, 3), init_scale: float = 10.0
+    ) -> None:
         super().__init__()
         f = (1, *filters, 1)
         scale = init_scale ** (1.0 / (len(f) - 1))

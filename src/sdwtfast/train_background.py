@@ -91,14 +91,16 @@ class PatchSampler:
         w = np.array([math.sqrt(x.size) for x in self.images])
         self.weights = w / w.sum()
 
-    def patch(self) -> np.ndarray:
+    def patch(self, structured: bool = True) -> np.ndarray:
+        """One patch; ``structured`` favours edges, otherwise only flat air is thinned out."""
         s = self.size
+        threshold, keep = (0.01, 0.15) if structured else (0.002, 0.3)
         for _ in range(20):
             x = self.images[self.rng.choice(len(self.images), p=self.weights)]
             i = self.rng.integers(0, x.shape[0] - s + 1)
             j = self.rng.integers(0, x.shape[1] - s + 1)
             p = x[i : i + s, j : j + s]
-            if p.std() > 0.01 or self.rng.random() < 0.15:
+            if p.std() > threshold or self.rng.random() < keep:
                 break
         k = self.rng.integers(0, 8)
         p = np.rot90(p, k % 4)
@@ -106,8 +108,8 @@ class PatchSampler:
             p = p[:, ::-1]
         return np.ascontiguousarray(p)
 
-    def batch(self, n: int) -> np.ndarray:
-        return np.stack([self.patch() for _ in range(n)])[:, None]
+    def batch(self, n: int, structured: bool = True) -> np.ndarray:
+        return np.stack([self.patch(structured) for _ in range(n)])[:, None]
 
 
 def export(model, path: Path, config: dict) -> str:
@@ -161,22 +163,27 @@ def train(args: argparse.Namespace) -> Path:
         "steps": args.steps,
         "batch": args.batch,
         "patch": args.patch,
+        "lr": args.lr,
+        "curriculum_step": args.curriculum_step,
+        "decay_steps": args.decay_steps,
     }
     per_q = max(1, args.batch // q_n)
     groups = [(q, slice(q * per_q, (q + 1) * per_q)) for q in range(q_n)]
     n_batch = per_q * q_n
-    t0 = time.time()
+    t0, step0 = time.time(), step
     log = {q: [0.0, 0.0, 0] for q in range(q_n)}
     model.train()
     while step < args.steps:
-        frac = step / args.steps
-        lr = args.lr if frac < 0.8 else args.lr * (0.05 + 0.95 * (1 - frac) / 0.2)
+        decay = args.decay_steps if args.decay_steps else max(1, args.steps // 5)
+        left = args.steps - step
+        lr = args.lr if left > decay else args.lr * (0.05 + 0.95 * left / decay)
         for g in opt.param_groups:
             g["lr"] = lr
-        x = torch.from_numpy(sampler.batch(n_batch)).to(device)
+        structured = step < args.curriculum_step
+        x = torch.from_numpy(sampler.batch(n_batch, structured)).to(device)
         x_hat, bits = model.forward_train(x, groups)
         loss = 0.0
-        for (q, sl), b in zip(groups, bits):
+        for (q, sl), b in zip(groups, bits, strict=True):
             mse = F_mse(x_hat[sl], x[sl])
             bpp = b / (x[sl].numel())
             loss = loss + lambdas[q] * 65025.0 * mse + bpp
@@ -195,7 +202,7 @@ def train(args: argparse.Namespace) -> Path:
                 psnr = 10 * math.log10(1.0 / max(msum / max(n, 1), 1e-12))
                 parts.append(f"q{q + 1} {bsum / max(n, 1):.3f}bpp {psnr:.2f}dB")
                 log[q] = [0.0, 0.0, 0]
-            rate = (time.time() - t0) / step if not args.resume else 0.0
+            rate = (time.time() - t0) / max(step - step0, 1)
             print(f"step {step} lr {lr:.2e} {rate * 1e3:.0f}ms/step | " + " | ".join(parts),
                   flush=True)
         if step % args.checkpoint_every == 0 or step == args.steps:
@@ -219,19 +226,23 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     p = argparse.ArgumentParser(prog="python -m sdwtfast.train_background", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=24000)
+    p.add_argument("--steps", type=int, default=26000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--patch", type=int, default=64)
     p.add_argument("--n", type=int, default=32)
     p.add_argument("--m", type=int, default=64)
     p.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS))
-    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--curriculum-step", type=int, default=8000,
+                   help="steps on edge-rich patches before sampling smooth areas too")
+    p.add_argument("--decay-steps", type=int, default=0,
+                   help="length of the final linear learning-rate decay (default: steps / 5)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--cpu", action="store_true", help="do not use a GPU even if present")
     p.add_argument("--data", default=None, help="directory of DICOM files (default: dev set)")
     p.add_argument("--out", default="train_out", help="output directory")
-    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--checkpoint-every", type=int, default=2000)
     p.add_argument("--log-every", type=int, default=200)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--no-eval", action="store_true", help="skip the evaluation at the end")

@@ -1,0 +1,335 @@
+"""Learned background codec: a trained autoencoder whose latents are rANS coded.
+
+The analysis transform of a small factorized-prior autoencoder (:mod:`sdwtfast._bgmodel`)
+maps the image to latents; they are rounded around learned medians to integers and entropy
+coded by the C rANS coder with integer CDF tables that were computed once, at training time,
+and ship with the weights. Decoding only ever uses those integer tables, so the symbols decode
+identically on every machine; the synthesis transform's float output may differ by about one
+grey level between machines.
+
+Public API
+----------
+QUALITIES
+    The operating points, 1 (lowest rate) .. 4.
+encode(image, *, quality) -> bytes
+decode(data) -> numpy.ndarray
+model_id(), weights_sha256()
+    Identity of the shipped weights (recorded in every stream; decoding a stream made with other
+    weights raises :class:`~sdwtfast.errors.UnsupportedFormatError`).
+
+Stream layout (little-endian)::
+
+    magic "SDBG" | version u8 | quality u8 | dtype u8 | flags u8 (1: constant image, nothing
+    follows) | height u32 | width u32 |
+    lo i32 | hi i32 | weights SHA-256[:8] | skip frequency u16 | skip stream length u32 |
+    skip stream | latent stream
+
+The image is normalised to [0, 1] by its own range ``[lo, hi]`` (recorded), padded to a multiple
+of 16 by symmetric extension (the true size is recorded) and transformed in overlapping tiles,
+so memory stays bounded for large images. One skip flag per latent position (16 x 16 pixels)
+says that all of its latents are zero (typically air); only the others are coded.
+
+torch is imported on first use of :func:`encode` or :func:`decode`, never by ``import
+sdwtfast``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import (
+    CorruptStreamError,
+    InvalidInputError,
+    LimitExceededError,
+    UnsupportedFormatError,
+)
+
+__all__ = [
+    "QUALITIES", "MODEL_ID", "encode", "decode", "model_id", "weights_sha256", "weights_path",
+]
+
+#: Available operating points, 1 = lowest rate.
+QUALITIES: tuple[int, ...] = (1, 2, 3, 4)
+#: Identifier of the model architecture and training recipe of the shipped weights.
+MODEL_ID = "sdwbg-fp-gain-v1"
+
+_MAGIC = b"SDBG"
+_VERSION = 1
+_HEADER = struct.Struct("<4sBBBBIIii8sHI")
+_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
+_STRIDE = 16  # pixels per latent
+_TILE = 32  # latents per tile side (512 pixels)
+_HALO = 4  # latents of overlap on each side of a tile
+_MAX_SIDE = 1 << 20
+_MAX_PIXELS = 1 << 30
+_SKIP_TOTAL = 1 << 16
+_FLAG_CONSTANT = 1  # every pixel equals lo == hi; no latents follow
+
+
+def weights_path() -> Path:
+    """Path of the weights file in use (``$SDWTFAST_BG_WEIGHTS`` overrides the shipped one)."""
+    env = os.environ.get("SDWTFAST_BG_WEIGHTS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent / "models" / "background_v1.pt"
+
+
+@functools.lru_cache(maxsize=4)
+def _sha256_of(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def weights_sha256() -> str:
+    """Hex SHA-256 of the weights file in use (does not import torch)."""
+    return _sha256_of(str(weights_path()))
+
+
+def model_id() -> str:
+    """Identifier of the model of the weights in use."""
+    return MODEL_ID
+
+
+class _Codec:
+    """The loaded model with its integer tables (built once per weights file)."""
+
+    def __init__(self, path: str) -> None:
+        import torch
+
+        from ._bgmodel import BackgroundModel
+
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        cfg = blob["config"]
+        if cfg.get("model_id") != MODEL_ID:
+            raise UnsupportedFormatError(
+                f"background weights {path} are for model {cfg.get('model_id')!r}, "
+                f"this build expects {MODEL_ID!r}"
+            )
+        self.torch = torch
+        self.model = BackgroundModel(int(cfg["n"]), int(cfg["m"]), len(cfg["lambdas"]))
+        self.model.load_state_dict(blob["state_dict"])
+        self.model.eval()
+        self.m = self.model.m
+        self.qualities = self.model.qualities
+        t = blob["tables"]
+        self.medians = t["medians"].numpy().astype(np.float32)
+        self.cdfs = np.ascontiguousarray(t["cdfs"].numpy(), dtype=np.int32)
+        self.lengths = np.ascontiguousarray(t["lengths"].numpy(), dtype=np.int32)
+        self.offsets = np.ascontiguousarray(t["offsets"].numpy(), dtype=np.int32)
+        self.sha256 = _sha256_of(path)
+        from . import _entropy
+
+        self.entropy = _entropy
+        _entropy.check_tables(self.cdfs, self.lengths, self.offsets)
+
+    # -- transforms, tiled ---------------------------------------------------------------
+    def analysis(self, x: np.ndarray, q: int) -> np.ndarray:
+        """Latents (M, H/16, W/16) of a padded [0, 1] image, computed in overlapping tiles."""
+        torch = self.torch
+        hl, wl = x.shape[0] // _STRIDE, x.shape[1] // _STRIDE
+        y = np.empty((self.m, hl, wl), dtype=np.float32)
+        with torch.inference_mode():
+            for i0 in range(0, hl, _TILE):
+                for j0 in range(0, wl, _TILE):
+                    i1, j1 = min(i0 + _TILE, hl), min(j0 + _TILE, wl)
+                    a0, b0 = max(i0 - _HALO, 0), max(j0 - _HALO, 0)
+                    a1, b1 = min(i1 + _HALO, hl), min(j1 + _HALO, wl)
+                    tile = x[a0 * _STRIDE : a1 * _STRIDE, b0 * _STRIDE : b1 * _STRIDE]
+                    t = torch.from_numpy(np.ascontiguousarray(tile))[None, None]
+                    out = self.model.analysis(t, q)[0].numpy()
+                    y[:, i0:i1, j0:j1] = out[:, i0 - a0 : i1 - a0, j0 - b0 : j1 - b0]
+        return y
+
+    def synthesis(self, y_hat: np.ndarray, q: int) -> np.ndarray:
+        """Pixels ([0, 1], float32, padded size) from dequantized latents, in overlapping tiles."""
+        torch = self.torch
+        _, hl, wl = y_hat.shape
+        x = np.empty((hl * _STRIDE, wl * _STRIDE), dtype=np.float32)
+        with torch.inference_mode():
+            for i0 in range(0, hl, _TILE):
+                for j0 in range(0, wl, _TILE):
+                    i1, j1 = min(i0 + _TILE, hl), min(j0 + _TILE, wl)
+                    a0, b0 = max(i0 - _HALO, 0), max(j0 - _HALO, 0)
+                    a1, b1 = min(i1 + _HALO, hl), min(j1 + _HALO, wl)
+                    t = torch.from_numpy(np.ascontiguousarray(y_hat[:, a0:a1, b0:b1]))[None]
+                    out = self.model.synthesis(t, q)[0, 0].numpy()
+                    s = _STRIDE
+                    x[i0 * s : i1 * s, j0 * s : j1 * s] = out[
+                        (i0 - a0) * s : (i1 - a0) * s, (j0 - b0) * s : (j1 - b0) * s
+                    ]
+        return x
+
+
+@functools.lru_cache(maxsize=2)
+def _codec_for(path: str) -> _Codec:
+    return _Codec(path)
+
+
+def _codec() -> _Codec:
+    return _codec_for(str(weights_path()))
+
+
+def _skip_tables(freq_skip: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One rANS table for the skip flags: 0 (coded) / 1 (skipped) / escape (never used)."""
+    cdf = np.array([[0, _SKIP_TOTAL - 1 - freq_skip, _SKIP_TOTAL - 1, _SKIP_TOTAL]], np.int32)
+    return cdf, np.array([3], np.int32), np.array([0], np.int32)
+
+
+def _validate_image(image: Any) -> np.ndarray:
+    a = np.asarray(image)
+    if a.ndim != 2:
+        raise InvalidInputError(f"background.encode: expected a 2-D image, got shape {a.shape}")
+    if a.dtype not in _DTYPES:
+        raise InvalidInputError(
+            f"background.encode: dtype {a.dtype} not supported (uint8, uint16 or int16)"
+        )
+    if a.size == 0:
+        raise InvalidInputError("background.encode: empty image")
+    if max(a.shape) > _MAX_SIDE or a.size > _MAX_PIXELS:
+        raise LimitExceededError(f"background.encode: image {a.shape} exceeds the size limits")
+    return a
+
+
+def encode(image: np.ndarray, *, quality: int) -> bytes:
+    """Encode a whole 2-D image with the learned background codec.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        2-D ``uint8``, ``uint16`` or ``int16`` image, any size from 1 x 1.
+    quality : int
+        Operating point, one of :data:`QUALITIES` (1 = lowest rate).
+
+    Returns
+    -------
+    bytes
+        A self-describing stream (shape, dtype, range, quality, weights identity).
+
+    Raises
+    ------
+    InvalidInputError
+        Wrong dimensionality, dtype, empty image or unknown quality.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sdwtfast import background
+    >>> img = (np.arange(64 * 64) % 251).astype(np.uint8).reshape(64, 64)
+    >>> out = background.decode(background.encode(img, quality=2))
+    >>> out.shape, out.dtype
+    ((64, 64), dtype('uint8'))
+    """
+    a = _validate_image(image)
+    if isinstance(quality, bool) or quality not in QUALITIES:
+        raise InvalidInputError(f"background.encode: quality must be one of {QUALITIES}")
+    codec = _codec()
+    q = int(quality) - 1
+    h, w = a.shape
+    lo, hi = int(a.min()), int(a.max())
+    if lo == hi:  # constant image: the header says it all
+        return _HEADER.pack(_MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), _FLAG_CONSTANT,
+                            h, w, lo, hi, bytes.fromhex(codec.sha256)[:8], 1, 0)
+    scale = float(max(hi - lo, 1))
+    hp, wp = -(-h // _STRIDE) * _STRIDE, -(-w // _STRIDE) * _STRIDE
+    x = (a.astype(np.float32) - np.float32(lo)) / np.float32(scale)
+    x = np.pad(x, ((0, hp - h), (0, wp - w)), mode="symmetric")
+    y = codec.analysis(x, q)
+    v = np.rint(y - codec.medians[q][:, None, None]).astype(np.int32)
+    v = v.reshape(codec.m, -1).T  # (positions, channels)
+    skip = ~v.any(axis=1)
+    n_skip = int(skip.sum())
+    freq_skip = int(np.clip(round((n_skip + 0.5) / (skip.size + 1) * _SKIP_TOTAL), 1,
+                            _SKIP_TOTAL - 2))
+    sk_c, sk_l, sk_o = _skip_tables(freq_skip)
+    ent = codec.entropy
+    skip_stream = ent.encode(skip.astype(np.int32), np.zeros(skip.size, np.int32), sk_c, sk_l,
+                             sk_o)
+    kept = np.ascontiguousarray(v[~skip]).reshape(-1)
+    index = np.tile(np.arange(codec.m, dtype=np.int32) + q * codec.m, skip.size - n_skip)
+    latent_stream = ent.encode(kept, index, codec.cdfs, codec.lengths, codec.offsets)
+    header = _HEADER.pack(
+        _MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), 0, h, w, lo, hi,
+        bytes.fromhex(codec.sha256)[:8], freq_skip, len(skip_stream),
+    )
+    return header + skip_stream + latent_stream
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Decode a stream made by :func:`encode`.
+
+    Parameters
+    ----------
+    data : bytes
+        The stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The image, of the encoded image's shape and dtype.
+
+    Raises
+    ------
+    CorruptStreamError
+        Truncated or inconsistent stream.
+    UnsupportedFormatError
+        Not a background stream, an unknown version, or made with other weights.
+    """
+    buf = memoryview(bytes(data))
+    if len(buf) < _HEADER.size:
+        if bytes(buf[:4]) != _MAGIC[: len(buf)]:
+            raise UnsupportedFormatError("background.decode: not a background stream")
+        raise CorruptStreamError("background.decode: stream truncated in its header")
+    (magic, version, quality, dcode, flags, h, w, lo, hi, wsha, freq_skip,
+     skip_len) = _HEADER.unpack_from(buf)
+    if magic != _MAGIC:
+        raise UnsupportedFormatError("background.decode: not a background stream")
+    if version != _VERSION:
+        raise UnsupportedFormatError(f"background.decode: unsupported version {version}")
+    if quality not in QUALITIES or dcode >= len(_DTYPES) or flags not in (0, _FLAG_CONSTANT):
+        raise CorruptStreamError("background.decode: invalid header fields")
+    dtype = _DTYPES[dcode]
+    info = np.iinfo(dtype)
+    if not (0 < h <= _MAX_SIDE and 0 < w <= _MAX_SIDE) or h * w > _MAX_PIXELS:
+        raise CorruptStreamError(f"background.decode: invalid image size {h}x{w}")
+    if not (info.min <= lo <= hi <= info.max):
+        raise CorruptStreamError("background.decode: invalid value range")
+    if not 1 <= freq_skip <= _SKIP_TOTAL - 2:
+        raise CorruptStreamError("background.decode: invalid skip probability")
+    if skip_len > len(buf) - _HEADER.size:
+        raise CorruptStreamError("background.decode: stream truncated")
+    codec = _codec()
+    if wsha != bytes.fromhex(codec.sha256)[:8]:
+        raise UnsupportedFormatError(
+            f"background.decode: stream made with background weights {wsha.hex()}..., "
+            f"these are {codec.sha256[:16]}... ({weights_path()})"
+        )
+    if flags == _FLAG_CONSTANT:
+        if lo != hi or skip_len != 0 or len(buf) != _HEADER.size:
+            raise CorruptStreamError("background.decode: inconsistent constant-image stream")
+        return np.full((h, w), lo, dtype=dtype)
+    q = quality - 1
+    hl, wl = -(-h // _STRIDE), -(-w // _STRIDE)
+    n_pos = hl * wl
+    ent = codec.entropy
+    sk_c, sk_l, sk_o = _skip_tables(freq_skip)
+    p0 = _HEADER.size
+    skip = ent.decode(buf[p0 : p0 + skip_len], np.zeros(n_pos, np.int32), sk_c, sk_l, sk_o)
+    if np.any((skip < 0) | (skip > 1)):
+        raise CorruptStreamError("background.decode: invalid skip flag")
+    skip = skip.astype(bool)
+    n_kept = n_pos - int(skip.sum())
+    index = np.tile(np.arange(codec.m, dtype=np.int32) + q * codec.m, n_kept)
+    kept = ent.decode(buf[p0 + skip_len :], index, codec.cdfs, codec.lengths, codec.offsets)
+    v = np.zeros((n_pos, codec.m), dtype=np.float32)
+    v[~skip] = kept.reshape(n_kept, codec.m)
+    y_hat = v.T.reshape(codec.m, hl, wl) + codec.medians[q][:, None, None]
+    x = codec.synthesis(np.ascontiguousarray(y_hat, dtype=np.float32), q)[:h, :w]
+    scale = float(max(hi - lo, 1))
+    out = np.rint(x.astype(np.float64) * scale + lo)
+    return np.clip(out, lo, hi).astype(dtype)
