@@ -41,11 +41,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # encode / decode / info live in sdwtfast.codec; imported on first use so that
-    # `import sdwtfast` stays fast (no torch, no scikit-image).
-    if name in ("encode", "decode", "info"):
-        from . import codec
+_SUBMODULES = ("background", "codec", "container", "crypto", "ezw", "metrics", "preprocess",
+               "reference", "roi", "sample", "wavelet")
 
-        return getattr(codec, name)
+
+def __getattr__(name: str):
+    # encode / decode / info live in sdwtfast.codec, and submodules load on first use, so
+    # that `import sdwtfast` stays fast (no torch, no scikit-image).
+    import importlib
+
+    if name in ("encode", "decode", "info"):
+        return getattr(importlib.import_module(".codec", __name__), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'sdwtfast' has no attribute {name!r}")
