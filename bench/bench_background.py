@@ -120,8 +120,9 @@ def run(baselines: bool) -> str:
     per_q: dict[int, list[tuple[float, float, float, float]]] = {q: [] for q in bg.QUALITIES}
     band: list[float] = []
     band_ezw: list[float] = []
-    lines.append("| image | q | bpp | PSNR | SSIM | J2K bpp | J2K PSNR | J2K SSIM | EZW PSNR |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    lines.append("| image | q | bpp | PSNR | SSIM | J2K bpp | J2K PSNR | J2K SSIM | EZW bpp "
+                 "| EZW PSNR |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for name, img in images():
         peak = float(max(int(img.max()) - int(img.min()), 1))
         for q in bg.QUALITIES:
@@ -129,7 +130,7 @@ def run(baselines: bool) -> str:
             rec = bg.decode(s)
             bpp = 8 * len(s) / img.size
             p, ss = psnr(img, rec, peak), ssim(img, rec, peak)
-            jp = jb = js = ep = float("nan")
+            jp = jb = js = ep = eb = float("nan")
             if baselines:
                 j = jpeg2k_at(img, len(s))
                 if j is not None:
@@ -137,14 +138,14 @@ def run(baselines: bool) -> str:
                     jb = 8 * j[1] / img.size
                 e = ezw_at(img, bpp)
                 if e is not None:
-                    ep = psnr(img, e[0], peak)
+                    ep, eb = psnr(img, e[0], peak), 8 * e[1] / img.size
             per_q[q].append((bpp, p, jp, ep))
             if 0.1 <= bpp <= 0.3 and not math.isnan(jp):
                 band.append(p - jp)
                 if not math.isnan(ep):
                     band_ezw.append(p - ep)
             rows.append(f"| {name} | {q} | {bpp:.3f} | {p:.2f} | {ss:.4f} | {jb:.3f} | {jp:.2f} "
-                        f"| {js:.4f} | {ep:.2f} |")
+                        f"| {js:.4f} | {eb:.3f} | {ep:.2f} |")
             print(rows[-1], flush=True)
     lines += rows
     summary = ["", "| q | mean bpp | mean PSNR | mean J2K PSNR (same bytes) | mean EZW PSNR |",

@@ -21,13 +21,17 @@ Stream layout (little-endian)::
 
     magic "SDBG" | version u8 | quality u8 | dtype u8 | flags u8 (1: constant image, nothing
     follows) | height u32 | width u32 |
-    lo i32 | hi i32 | weights SHA-256[:8] | skip frequency u16 | skip stream length u32 |
-    skip stream | latent stream
+    lo i32 | hi i32 | weights SHA-256[:8] | skip frequency u16 | refinement table u8 |
+    skip stream length u32 | refinement stream length u32 |
+    skip stream | refinement stream | latent stream
 
 The image is normalised to [0, 1] by its own range ``[lo, hi]`` (recorded), padded to a multiple
 of 16 by symmetric extension (the true size is recorded) and transformed in overlapping tiles,
 so memory stays bounded for large images. One skip flag per latent position (16 x 16 pixels)
-says that all of its latents are zero (typically air); only the others are coded.
+says that all of its latents are zero (typically air); only the others are coded. A refinement
+layer corrects the mean of every 16 x 16 block: the encoder runs the decoder's synthesis,
+quantises the block means of the error (step 1/256 of the range) and codes them with one of
+four fixed integer geometric tables; the decoder adds their bilinear interpolation.
 
 torch is imported on first use of :func:`encode` or :func:`decode`, never by ``import
 sdwtfast``.
@@ -62,7 +66,7 @@ MODEL_ID = "sdwbg-fp-gain-v1"
 
 _MAGIC = b"SDBG"
 _VERSION = 1
-_HEADER = struct.Struct("<4sBBBBIIii8sHI")
+_HEADER = struct.Struct("<4sBBBBIIii8sHBII")
 _DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 _STRIDE = 16  # pixels per latent
 _TILE = 32  # latents per tile side (512 pixels)
@@ -71,6 +75,9 @@ _MAX_SIDE = 1 << 20
 _MAX_PIXELS = 1 << 30
 _SKIP_TOTAL = 1 << 16
 _FLAG_CONSTANT = 1  # every pixel equals lo == hi; no latents follow
+_REFINE_STEP = 1.0 / 256  # quantisation step of the block-mean corrections (of the range)
+_REFINE_RANGE = 31  # corrections in [-31, 31] use the table; larger ones the escape
+_REFINE_RATIOS = ((1, 1), (3, 2), (7, 3), (15, 4))  # geometric decay num / 2**shift
 
 
 def weights_path() -> Path:
@@ -181,6 +188,42 @@ def _skip_tables(freq_skip: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cdf, np.array([3], np.int32), np.array([0], np.int32)
 
 
+@functools.lru_cache(maxsize=1)
+def _refine_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two-sided geometric tables for the corrections, built with integer arithmetic only."""
+    n = 2 * _REFINE_RANGE + 1
+    total = _SKIP_TOTAL - 1  # one count left for the escape
+    cdfs = np.zeros((len(_REFINE_RATIOS), n + 2), np.int32)
+    for t, (num, shift) in enumerate(_REFINE_RATIOS):
+        w = [1 << 40]
+        for _ in range(_REFINE_RANGE):
+            w.append(w[-1] * num >> shift)
+        weights = [w[abs(k)] for k in range(-_REFINE_RANGE, _REFINE_RANGE + 1)]
+        wsum = sum(weights)
+        freq = [max(1, x * (total - n) // wsum) for x in weights]
+        freq[_REFINE_RANGE] += total - sum(freq)
+        freq.append(1)
+        cdfs[t, 1:] = np.cumsum(freq)
+    lengths = np.full(len(_REFINE_RATIOS), n + 1, np.int32)
+    offsets = np.full(len(_REFINE_RATIOS), -_REFINE_RANGE, np.int32)
+    return cdfs, lengths, offsets
+
+
+def _upsample(c: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Bilinear interpolation of per-block values (block centres) to an h x w field."""
+    hl, wl = c.shape
+
+    def axis(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pos = np.clip((np.arange(n) + 0.5) / _STRIDE - 0.5, 0, m - 1)
+        i0 = np.floor(pos).astype(np.intp)
+        return i0, np.minimum(i0 + 1, m - 1), pos - i0
+
+    y0, y1, fy = axis(h, hl)
+    x0, x1, fx = axis(w, wl)
+    rows = c[y0] * (1 - fy)[:, None] + c[y1] * fy[:, None]
+    return rows[:, x0] * (1 - fx) + rows[:, x1] * fx
+
+
 def _validate_image(image: Any) -> np.ndarray:
     a = np.asarray(image)
     if a.ndim != 2:
@@ -234,7 +277,7 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
     lo, hi = int(a.min()), int(a.max())
     if lo == hi:  # constant image: the header says it all
         return _HEADER.pack(_MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), _FLAG_CONSTANT,
-                            h, w, lo, hi, bytes.fromhex(codec.sha256)[:8], 1, 0)
+                            h, w, lo, hi, bytes.fromhex(codec.sha256)[:8], 1, 0, 0, 0)
     scale = float(max(hi - lo, 1))
     hp, wp = -(-h // _STRIDE) * _STRIDE, -(-w // _STRIDE) * _STRIDE
     x = (a.astype(np.float32) - np.float32(lo)) / np.float32(scale)
@@ -253,11 +296,27 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
     kept = np.ascontiguousarray(v[~skip]).reshape(-1)
     index = np.tile(np.arange(codec.m, dtype=np.int32) + q * codec.m, skip.size - n_skip)
     latent_stream = ent.encode(kept, index, codec.cdfs, codec.lengths, codec.offsets)
+    # refinement: the block means of the decoder's error, coded as integers
+    x_rec = _reconstruct(codec, v.astype(np.float32), q, y.shape[1], y.shape[2])
+    err = (x.astype(np.float64) - x_rec).reshape(y.shape[1], _STRIDE, y.shape[2], _STRIDE)
+    corr = np.rint(err.mean(axis=(1, 3)) / _REFINE_STEP).astype(np.int32).reshape(-1)
+    r_cdfs, r_len, r_off = _refine_tables()
+    refine_stream, table = b"", 0
+    for t in range(len(_REFINE_RATIOS)):
+        cand = ent.encode(corr, np.full(corr.size, t, np.int32), r_cdfs, r_len, r_off)
+        if t == 0 or len(cand) < len(refine_stream):
+            refine_stream, table = cand, t
     header = _HEADER.pack(
         _MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), 0, h, w, lo, hi,
-        bytes.fromhex(codec.sha256)[:8], freq_skip, len(skip_stream),
+        bytes.fromhex(codec.sha256)[:8], freq_skip, table, len(skip_stream), len(refine_stream),
     )
-    return header + skip_stream + latent_stream
+    return header + skip_stream + refine_stream + latent_stream
+
+
+def _reconstruct(codec: _Codec, v: np.ndarray, q: int, hl: int, wl: int) -> np.ndarray:
+    """Synthesis of the symbols ``v`` ((positions, M), float32): padded [0, 1] float64 image."""
+    y_hat = v.T.reshape(codec.m, hl, wl) + codec.medians[q][:, None, None]
+    return codec.synthesis(np.ascontiguousarray(y_hat, dtype=np.float32), q).astype(np.float64)
 
 
 def decode(data: bytes) -> np.ndarray:
@@ -285,8 +344,8 @@ def decode(data: bytes) -> np.ndarray:
         if bytes(buf[:4]) != _MAGIC[: len(buf)]:
             raise UnsupportedFormatError("background.decode: not a background stream")
         raise CorruptStreamError("background.decode: stream truncated in its header")
-    (magic, version, quality, dcode, flags, h, w, lo, hi, wsha, freq_skip,
-     skip_len) = _HEADER.unpack_from(buf)
+    (magic, version, quality, dcode, flags, h, w, lo, hi, wsha, freq_skip, table, skip_len,
+     refine_len) = _HEADER.unpack_from(buf)
     if magic != _MAGIC:
         raise UnsupportedFormatError("background.decode: not a background stream")
     if version != _VERSION:
@@ -301,7 +360,9 @@ def decode(data: bytes) -> np.ndarray:
         raise CorruptStreamError("background.decode: invalid value range")
     if not 1 <= freq_skip <= _SKIP_TOTAL - 2:
         raise CorruptStreamError("background.decode: invalid skip probability")
-    if skip_len > len(buf) - _HEADER.size:
+    if table >= len(_REFINE_RATIOS):
+        raise CorruptStreamError("background.decode: invalid refinement table")
+    if skip_len + refine_len > len(buf) - _HEADER.size:
         raise CorruptStreamError("background.decode: stream truncated")
     codec = _codec()
     if wsha != bytes.fromhex(codec.sha256)[:8]:
@@ -310,7 +371,7 @@ def decode(data: bytes) -> np.ndarray:
             f"these are {codec.sha256[:16]}... ({weights_path()})"
         )
     if flags == _FLAG_CONSTANT:
-        if lo != hi or skip_len != 0 or len(buf) != _HEADER.size:
+        if lo != hi or skip_len or refine_len or table or len(buf) != _HEADER.size:
             raise CorruptStreamError("background.decode: inconsistent constant-image stream")
         return np.full((h, w), lo, dtype=dtype)
     q = quality - 1
@@ -323,13 +384,18 @@ def decode(data: bytes) -> np.ndarray:
     if np.any((skip < 0) | (skip > 1)):
         raise CorruptStreamError("background.decode: invalid skip flag")
     skip = skip.astype(bool)
+    p1 = p0 + skip_len
+    r_cdfs, r_len, r_off = _refine_tables()
+    corr = ent.decode(buf[p1 : p1 + refine_len], np.full(n_pos, table, np.int32), r_cdfs, r_len,
+                      r_off)
     n_kept = n_pos - int(skip.sum())
     index = np.tile(np.arange(codec.m, dtype=np.int32) + q * codec.m, n_kept)
-    kept = ent.decode(buf[p0 + skip_len :], index, codec.cdfs, codec.lengths, codec.offsets)
+    kept = ent.decode(buf[p1 + refine_len :], index, codec.cdfs, codec.lengths, codec.offsets)
     v = np.zeros((n_pos, codec.m), dtype=np.float32)
     v[~skip] = kept.reshape(n_kept, codec.m)
-    y_hat = v.T.reshape(codec.m, hl, wl) + codec.medians[q][:, None, None]
-    x = codec.synthesis(np.ascontiguousarray(y_hat, dtype=np.float32), q)[:h, :w]
+    x = _reconstruct(codec, v, q, hl, wl)
+    x += _upsample(corr.reshape(hl, wl).astype(np.float64) * _REFINE_STEP, hl * _STRIDE,
+                   wl * _STRIDE)
     scale = float(max(hi - lo, 1))
-    out = np.rint(x.astype(np.float64) * scale + lo)
+    out = np.rint(x[:h, :w] * scale + lo)
     return np.clip(out, lo, hi).astype(dtype)

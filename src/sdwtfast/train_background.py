@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     p = argparse.ArgumentParser(prog="python -m sdwtfast.train_background", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=26000)
+    p.add_argument("--steps", type=int, default=70000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--patch", type=int, default=64)
     p.add_argument("--n", type=int, default=32)
@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--decay-steps", type=int, default=0,
                    help="length of the final linear learning-rate decay (default: steps / 5)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (1 is fastest on a shared 2-core machine)")
     p.add_argument("--cpu", action="store_true", help="do not use a GPU even if present")
     p.add_argument("--data", default=None, help="directory of DICOM files (default: dev set)")
     p.add_argument("--out", default="train_out", help="output directory")
