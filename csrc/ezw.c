@@ -197,6 +197,8 @@ typedef struct ezw {
     const uint8_t *mask;
     int8_t *st;       /* 0 insignificant, +1 / -1 significant with that sign */
     uint8_t *skip;    /* == stamp: inside a zerotree found in this pass */
+    uint8_t *nbc;     /* significant neighbour counts (see nbr_counts) */
+    uint8_t *csig;    /* number of significant children */
     uint32_t *list;   /* significant coefficients in the order they became significant */
     size_t nsig;
     /* encoder */
@@ -289,31 +291,44 @@ static inline int lclass(const band *b)
     return b->level >= 3 ? 2 : b->level - 1;
 }
 
-/* Neighbour significance counts of (ry, rx) inside band b (h, v, d as in JPEG 2000). */
-static inline void nbr_counts(const ezw *e, const band *b, size_t ry, size_t rx, int *h, int *v,
-                              int *d)
+/* Neighbour significance counts (h, v, d as in JPEG 2000), kept incrementally in nbc[]:
+ * bits 0-1 horizontal, 2-3 vertical, 4-6 diagonal neighbours inside the same band that are
+ * significant. Updated once per coefficient when it becomes significant (note_significant). */
+#define NB_H 1u
+#define NB_V 4u
+#define NB_D 16u
+
+static inline void nbr_counts(const ezw *e, size_t i, int *h, int *v, int *d)
+{
+    unsigned c = e->nbc[i];
+    *h = (int)(c & 3u);
+    *v = (int)((c >> 2) & 3u);
+    *d = (int)(c >> 4);
+}
+
+static inline void note_significant(ezw *e, const band *b, size_t ry, size_t rx, size_t i,
+                                    size_t parent)
 {
     const size_t W = e->g.w;
-    const int8_t *row = e->st + (b->y0 + ry) * W + b->x0;
-    int hh = 0, vv = 0, dd = 0;
-    int left = rx > 0, right = rx + 1 < b->w, up = ry > 0, down = ry + 1 < b->h;
-    if (left) hh += row[rx - 1] != 0;
-    if (right) hh += row[rx + 1] != 0;
-    if (up) {
-        const int8_t *r = row - W;
-        vv += r[rx] != 0;
-        if (left) dd += r[rx - 1] != 0;
-        if (right) dd += r[rx + 1] != 0;
+    uint8_t *nb = e->nbc;
+    int left = rx > 0, right = rx + 1 < b->w;
+    if (left) nb[i - 1] += NB_H;
+    if (right) nb[i + 1] += NB_H;
+    if (ry > 0) {
+        uint8_t *r = nb + i - W;
+        r[0] += NB_V;
+        if (left) r[-1] += NB_D;
+        if (right) r[1] += NB_D;
     }
-    if (down) {
-        const int8_t *r = row + W;
-        vv += r[rx] != 0;
-        if (left) dd += r[rx - 1] != 0;
-        if (right) dd += r[rx + 1] != 0;
+    if (ry + 1 < b->h) {
+        uint8_t *r = nb + i + W;
+        r[0] += NB_V;
+        if (left) r[-1] += NB_D;
+        if (right) r[1] += NB_D;
     }
-    *h = hh;
-    *v = vv;
-    *d = dd;
+    if (parent != SIZE_MAX) {
+        e->csig[parent]++;
+    }
 }
 
 static inline int sig9(const band *b, int h, int v, int d)
@@ -424,11 +439,10 @@ static int dominant_pass(ezw *e, int p)
                     neg = sym == 3u;
                 } else {
                     int h, v, d;
-                    nbr_counts(e, b, ry, rx, &h, &v, &d);
+                    nbr_counts(e, i, &h, &v, &d);
                     int s9 = sig9(b, h, v, d);
                     if (nonleaf) {
-                        int nsc = 0;
-                        FOR_CHILDREN(e, bi, ry, rx, { nsc += e->st[ch] != 0; });
+                        int nsc = e->csig[i];
                         int ncl = h + v + d;
                         ncl = ncl == 0 ? 0 : (ncl <= 2 ? 1 : 2);
                         nsc = nsc == 0 ? 0 : (nsc <= 2 ? 1 : 2);
@@ -452,6 +466,8 @@ static int dominant_pass(ezw *e, int p)
                 }
                 /* newly significant */
                 e->st[i] = neg ? -1 : 1;
+                note_significant(e, b, ry, rx, i,
+                                 has_parent ? (size_t)(pst - e->st) + px : SIZE_MAX);
                 e->list[e->nsig++] = (uint32_t)i;
                 if (!c->enc) {
                     e->mag[i] = (uint32_t)1 << p;
@@ -478,9 +494,8 @@ static int refinement_pass(ezw *e, int p, size_t nold, const uint8_t *bandmap)
             const band *b = &e->g.b[bi];
             int kind;
             if ((known >> (p + 1)) == 1u) { /* first refinement */
-                size_t ry = (i / e->g.w) - b->y0, rx = (i % e->g.w) - b->x0;
                 int h, v, d;
-                nbr_counts(e, b, ry, rx, &h, &v, &d);
+                nbr_counts(e, i, &h, &v, &d);
                 kind = (h + v + d) ? 1 : 0;
             } else {
                 kind = 2;
@@ -516,6 +531,8 @@ static void ezw_free(ezw *e)
 {
     free(e->st);
     free(e->skip);
+    free(e->nbc);
+    free(e->csig);
     free(e->list);
     free(e->desc);
 }
@@ -528,10 +545,12 @@ static sdw_status ezw_alloc(ezw *e, size_t n, int want_desc, uint8_t **bandmap)
     }
     e->st = calloc(n, 1);
     e->skip = calloc(n, 1);
+    e->nbc = calloc(n, 1);
+    e->csig = calloc(n, 1);
     e->list = malloc(b4);
     e->desc = want_desc ? calloc(n, 4) : NULL;
     *bandmap = malloc(n);
-    if (!e->st || !e->skip || !e->list || (want_desc && !e->desc) || !*bandmap) {
+    if (!e->st || !e->skip || !e->nbc || !e->csig || !e->list || (want_desc && !e->desc) || !*bandmap) {
         ezw_free(e);
         free(*bandmap);
         *bandmap = NULL;
