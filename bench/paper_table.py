@@ -109,6 +109,11 @@ def _matched(r, ratio) -> bool:
             and abs(r.ratio / ratio - 1) <= TOL)
 
 
+def _esc(name: str) -> str:
+    """A method name fit for a markdown table cell (``|`` escaped)."""
+    return name.replace("|", "\\|")
+
+
 def _get(r, region, key):
     m = r.metrics.get(region)
     return None if m is None else m.get(key)
@@ -137,8 +142,10 @@ def table_headline(recs, ratio=16) -> str:
         cr = f"{ratio}:1" if rs else "-"
         if miss:
             cr += f" (not reached on {len(miss)}: lands at {_rng([r.ratio for r in miss], 1)}:1)"
+        same = m.replace(" ", "").startswith(fam.replace(" ", ""))
+        label = _esc(m) if same else f"{fam} ({_esc(m)})"
         lines.append(
-            f"| {fam} ({m}) | {pp} | {_rng([_get(r, 'image', 'psnr_bits') for r in rs], 1)} | "
+            f"| {label} | {pp} | {_rng([_get(r, 'image', 'psnr_bits') for r in rs], 1)} | "
             f"{_rng([_get(r, 'image', 'psnr_range') for r in rs], 1)} | {ps} | "
             f"{_rng([_get(r, 'image', 'ssim') for r in rs], 3)} | {pc} | {cr} | "
             f"{len(rs)}/{len(allr)} |"
@@ -165,7 +172,7 @@ def table_ratios(recs, ratios=harness.RATIOS) -> str:
             s = [_get(r, "image", "ssim") for r in rs]
             cells.append(f"{_fmt(float(np.median(p)), 1)} [{_rng(p, 1)}] / "
                          f"{_fmt(float(np.median(s)), 3)} ({len(rs)}/{n_all})")
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_esc(m)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -184,7 +191,7 @@ def table_roi(recs, ratio=16) -> str:
         own = " auto ROI" in m
         roi, bg = ("roi_auto", "bg_auto") if own else ("roi_box", "bg_box")
         lines.append(
-            f"| {m} | {'detected' if own else 'box'} | "
+            f"| {_esc(m)} | {'detected' if own else 'box'} | "
             f"{_rng([_get(r, roi, 'psnr_bits') for r in rs], 1)} | "
             f"{_rng([_get(r, roi, 'max_abs_error') for r in rs], 0)} | "
             f"{_rng([_get(r, bg, 'psnr_bits') for r in rs], 1)} | "
@@ -235,7 +242,7 @@ def table_pairs(recs) -> str:
     for a, b, reg in PAIRS:
         w, n, d = pair_stats(recs, a, b, reg)
         if n:
-            lines.append(f"| {a} | {b} | {reg.replace('_box', ' (box)')} | {w}/{n} | "
+            lines.append(f"| {_esc(a)} | {_esc(b)} | {reg.replace('_box', ' (box)')} | {w}/{n} | "
                          f"{_fmt(d, 1)} |")
     return "\n".join(lines)
 
@@ -248,7 +255,7 @@ def table_lossless(recs) -> str:
             imgs.append(r.image)
     ms = [m for m in method_names(recs) if any(r.lossless_method for r in recs
                                                if r.method == m)]
-    lines = ["| Image | " + " | ".join(f"{m} CR" for m in ms) + " |",
+    lines = ["| Image | " + " | ".join(f"{_esc(m)} CR" for m in ms) + " |",
              "|---|" + "---|" * len(ms)]
     for im in imgs:
         cells = []
@@ -266,7 +273,7 @@ def table_speed(recs, ratio=16) -> str:
         rs = [r for r in recs if r.method == m and not r.error
               and (r.lossless_method or r.target_ratio == ratio)]
         if rs:
-            lines.append(f"| {m} | {np.median([r.encode_s for r in rs]) * 1e3:.0f} | "
+            lines.append(f"| {_esc(m)} | {np.median([r.encode_s for r in rs]) * 1e3:.0f} | "
                          f"{np.median([r.decode_s for r in rs]) * 1e3:.0f} |")
     return "\n".join(lines)
 
