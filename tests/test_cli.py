@@ -101,3 +101,23 @@ def test_demo_runs(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "lossless (default)" in out and "hybrid" in out
+
+
+def test_compare_uses_the_stored_roi_and_works_without_compressed(tmp_path, ct_file, capsys):
+    pytest.importorskip("matplotlib")
+    enc, dec = tmp_path / "h.sdw", tmp_path / "h.npy"
+    assert main(["encode", str(ct_file), str(enc), "--roi", "96,96,320,320",
+                 "--background", "wavelet"]) == 0
+    assert main(["decode", str(enc), str(dec)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(ct_file), str(dec)]) == 0  # no rate, no ROI: still works
+    out = capsys.readouterr().out
+    assert "[image]" in out and "[roi]" not in out
+    fig = tmp_path / "h.png"
+    assert main(["compare", str(ct_file), str(dec), "--compressed", str(enc), "--out",
+                 str(fig)]) == 0
+    out = capsys.readouterr().out
+    # the ROI comes from the container: lossless there, lossy outside
+    roi_part = out.split("[roi]")[1].split("[background]")[0]
+    assert "lossless           True" in roi_part
+    assert fig.exists()

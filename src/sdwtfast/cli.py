@@ -231,21 +231,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
     b, _ = read_image(args.decoded)
     if a.shape != b.shape:
         raise CliError(f"shapes differ: {a.shape} vs {b.shape}", EXIT_USAGE)
+    mask, nbytes, bits = None, None, args.bits or meta.get("bits_stored")
+    if args.compressed:
+        from . import codec
+
+        blob = Path(args.compressed).read_bytes()
+        nbytes = len(blob)
+        inf = codec.info(blob)
+        bits = bits or inf["bit_depth"]
+        if args.roi is None and not inf["encrypted"]:
+            mask = codec.roi_mask(blob)  # the ROI the file was coded with
+            if mask is not None and mask.shape != a.shape:
+                raise CliError("the compressed file's geometry differs from the images",
+                               EXIT_USAGE)
     roi = _parse_roi(args.roi)
-    mask = None
     if roi is not None:
         from . import roi as _roi
 
         mask = _roi.resolve_roi(roi, a)
-    nbytes = Path(args.compressed).stat().st_size if args.compressed else None
-    bits = args.bits or meta.get("bits_stored")
     rep = metrics.report(a, b, nbytes, roi=mask, bits=bits)
     for region, vals in rep.items():
         if isinstance(vals, dict):
             print(f"[{region}]")
             for k, v in vals.items():
                 print(f"  {k:18s} {v}")
-        else:
+        elif vals is not None:
             print(f"{region:20s} {vals}")
     if args.out:
         _compare_figure(a, b, mask, rep, args.out, args.force)
@@ -277,9 +287,21 @@ def _compare_figure(a, b, mask, rep, out, force) -> None:
     fig.colorbar(im, ax=ax[3], fraction=0.046)
     for x in ax:
         x.axis("off")
-    img_m = rep.get("image", {})
-    fig.suptitle(f"PSNR {img_m.get('psnr')} dB  SSIM {img_m.get('ssim')}  "
-                 f"max error {img_m.get('max_abs_error')}")
+    from .metrics import format_psnr
+
+    def line(name: str) -> str:
+        r = rep.get(name)
+        if not r:
+            return ""
+        ssim = r.get("ssim")
+        ssim_s = "n/a" if ssim is None else f"{ssim:.4f}"
+        return (f"{name}: PSNR {format_psnr(r.get('psnr'))}, SSIM {ssim_s}, "
+                f"max |e| {r.get('max_abs_error'):.0f}")
+
+    title = "   ".join(t for t in (line("image"), line("roi"), line("background")) if t)
+    if rep.get("bpp") is not None:
+        title += f"\n{rep['bpp']:.3f} bpp, ratio {rep['compression_ratio']:.2f}:1"
+    fig.suptitle(title)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)

@@ -28,7 +28,7 @@ from . import ezw as _ezw
 from . import wavelet as _wv
 from .errors import CorruptStreamError, InvalidInputError
 
-__all__ = ["encode", "decode", "info", "EncodeReport", "BLOCK"]
+__all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK"]
 
 BLOCK = 8
 """Granularity (pixels) of the stored ROI mask."""
@@ -421,6 +421,20 @@ def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
     if hdr.mode == "lossless" and not np.array_equal(out, img):
         raise CorruptStreamError("lossless container decodes outside its recorded value range")
     return out.astype(hdr.dtype)
+
+
+def roi_mask(data: bytes | bytearray | memoryview, *, key: Any = None,
+             passphrase: str | bytes | None = None) -> np.ndarray | None:
+    """The ROI stored in a container, as a pixel mask (None: the whole image is the ROI)."""
+    hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    secs = {s.type: bytes(s.data) for s in sections}
+    if _ct.SectionType.MASK not in secs:
+        return None
+    from . import roi as _roi
+
+    h, w = hdr.height, hdr.width
+    bmask = _native().bitmap_decode(secs[_ct.SectionType.MASK], -(-h // BLOCK), -(-w // BLOCK))
+    return _roi.expand_blocks(bmask, BLOCK, (h, w))
 
 
 def info(data: bytes | bytearray | memoryview) -> dict[str, Any]:

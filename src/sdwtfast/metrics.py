@@ -316,7 +316,7 @@ def _region(
 def report(
     original: np.ndarray,
     decoded: np.ndarray,
-    nbytes: int,
+    nbytes: int | None = None,
     *,
     roi: np.ndarray | None = None,
     bits: int | None = None,
@@ -327,8 +327,8 @@ def report(
     ----------
     original, decoded : numpy.ndarray
         The original and decoded images (same shape).
-    nbytes : int
-        Size of the compressed stream in bytes.
+    nbytes : int, optional
+        Size of the compressed stream in bytes; without it the rate entries are None.
     roi : numpy.ndarray, optional
         Boolean ROI mask of the image's shape.
     bits : int, optional
@@ -352,12 +352,13 @@ def report(
             raise InvalidInputError(
                 f"roi must be boolean of shape {x.shape}, got {m.dtype} {m.shape}"
             )
+    rated = nbytes is not None
     out: dict[str, Any] = {
-        "nbytes": _check_nbytes(nbytes),
-        "bpp": bpp(x, nbytes),
-        "compression_ratio": compression_ratio(x, nbytes),
+        "nbytes": _check_nbytes(nbytes) if rated else None,
+        "bpp": bpp(x, nbytes) if rated else None,
+        "compression_ratio": compression_ratio(x, nbytes) if rated else None,
         "compression_ratio_bits": (
-            compression_ratio(x, nbytes, bits=bits) if bits is not None else None
+            compression_ratio(x, nbytes, bits=bits) if rated and bits is not None else None
         ),
         "image": _region(x, y, None, bits),
     }
