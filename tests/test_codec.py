@@ -218,3 +218,8 @@ def test_codec_golden_containers(ct, name):
     assert np.abs(out.astype(np.int32) - expected).max() <= 1  # float synthesis across CPUs
     if not CODEC_GOLDEN[name]:
         assert np.array_equal(out, img)
+
+
+def test_default_background_is_the_measured_better_one(ct):
+    blob = sdwtfast.encode(ct[:128, :128], roi=[(32, 32, 96, 96)])
+    assert sdwtfast.info(blob)["params"]["bg"] == "wavelet"

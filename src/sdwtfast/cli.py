@@ -381,7 +381,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--roi-max-error", type=int, default=0,
                    help="max |error| on ROI pixels (0 = lossless, the default)")
     e.add_argument("--roi-bpp", type=float, help="lossy ROI at this rate instead")
-    e.add_argument("--background", default="learned", choices=("learned", "wavelet", "lossless"))
+    e.add_argument("--background", default="wavelet", choices=("wavelet", "learned", "lossless"),
+                   help="coder outside the ROI (default wavelet: measured better than learned)")
     e.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
     e.add_argument("--wavelet", choices=("5/3", "9/7", "haar"))
     e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
