@@ -1,8 +1,8 @@
 """Development images for the benchmarks (the only images the benches use).
 
-The pydicom-data files are found through the installed ``data_store`` package (pydicom-data)
-or, failing that, through pydicom's data manager; ``CT_small.dcm`` and ``MR_small.dcm`` come
-with pydicom itself. Nothing is hard-coded to a machine path.
+The files are located by :mod:`sdwtfast.devset` (the installed ``data_store`` package of
+pydicom-data, and pydicom's own ``CT_small.dcm`` and ``MR_small.dcm``); nothing is hard-coded
+to a machine path.
 
 >>> from devimages import load, BENCH_IMAGES
 >>> ct = load("693_UNCR")           # DevImage(name, frames=[2-D arrays], bits, signed)
@@ -12,12 +12,12 @@ with pydicom itself. Nothing is hard-coded to a machine path.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+
+from sdwtfast import devset
 
 PYDICOM_DATA = [
     "693_UNCR",
@@ -69,32 +69,8 @@ class DevImage:
         return self.frames[0]
 
 
-def data_store_dir() -> str | None:
-    """Folder of the pydicom-data files, or None if pydicom-data is not installed."""
-    spec = importlib.util.find_spec("data_store")
-    if spec is not None and spec.submodule_search_locations:
-        d = os.path.join(list(spec.submodule_search_locations)[0], "data")
-        if os.path.isdir(d):
-            return d
-    return None
-
-
-def path_of(name: str) -> str:
-    """Path of a development image by stem (``"693_UNCR"``) or file name."""
-    stem = name[:-4] if name.endswith(".dcm") else name
-    if stem not in ALL_IMAGES:
-        raise KeyError(f"{name!r} is not a development image ({', '.join(ALL_IMAGES)})")
-    fname = stem + ".dcm"
-    if stem in PYDICOM_DATA:
-        d = data_store_dir()
-        if d is not None and os.path.exists(os.path.join(d, fname)):
-            return os.path.join(d, fname)
-    from pydicom.data import get_testdata_file
-
-    p = get_testdata_file(fname)
-    if p is None:
-        raise FileNotFoundError(f"{fname}: install pydicom-data")
-    return str(p)
+data_store_dir = devset.data_store_dir
+path_of = devset.path_of
 
 
 @cache

@@ -14,39 +14,18 @@ Only the development images are used (pydicom-data's files through the ``data_st
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
 
 import numpy as np
 
+from sdwtfast.devset import PYDICOM_DATA, PYDICOM_TEST
+from sdwtfast.devset import path_of as _path
 from sdwtfast.roi import detect_roi, foreground_mask, overlay
 
-PYDICOM_DATA = [
-    "MR2_UNCR",
-    "693_UNCR",
-    "RG3_UNCR",
-    "eCT_Supplemental",
-    "JPGLosslessP14SV1_1s_1f_8b",
-    "emri_small",
-    "JPEG2000_UNC",
-    "vlut_04",
-]
-PYDICOM_TEST = ["CT_small", "MR_small"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def _path(name: str) -> str:
-    if name in PYDICOM_DATA:
-        spec = importlib.util.find_spec("data_store")
-        if spec is None or not spec.submodule_search_locations:
-            raise SystemExit("pydicom-data (package data_store) is not installed")
-        return os.path.join(list(spec.submodule_search_locations)[0], "data", name + ".dcm")
-    from pydicom.data import get_testdata_file
-
-    return str(get_testdata_file(name + ".dcm"))
 
 
 def load_first_frame(name: str) -> np.ndarray:

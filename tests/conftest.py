@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
-DEV_PYDICOM_DATA = [
-    "MR2_UNCR",
-    "693_UNCR",
-    "RG3_UNCR",
-    "eCT_Supplemental",
-    "JPGLosslessP14SV1_1s_1f_8b",
-    "emri_small",
-    "JPEG2000_UNC",
-    "vlut_04",
-]
-DEV_PYDICOM = ["CT_small.dcm", "MR_small.dcm"]
-
-
-def _data_store_dir() -> str | None:
-    spec = importlib.util.find_spec("data_store")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return os.path.join(list(spec.submodule_search_locations)[0], "data")
-
 
 def load_dev_images() -> list[tuple[str, np.ndarray, int]]:
-    """(name, 2-D image, bits stored) for every frame of every development image."""
-    pydicom = pytest.importorskip("pydicom")
-    from pydicom.data import get_testdata_file
+    """(name, 2-D image, bits stored) for the first two frames of every development image."""
+    pytest.importorskip("pydicom")
+    from sdwtfast import devset
 
-    store = _data_store_dir()
-    if store is None:
+    if devset.data_store_dir() is None:
         pytest.skip("pydicom-data is not installed")
-    paths = [(n, os.path.join(store, n + ".dcm")) for n in DEV_PYDICOM_DATA]
-    paths += [(n[:-4], get_testdata_file(n)) for n in DEV_PYDICOM]
     out = []
-    for name, path in paths:
-        ds = pydicom.dcmread(path)
-        arr = ds.pixel_array
-        frames = arr if arr.ndim == 3 else arr[None]
+    for name in devset.ALL:
+        frames, ds = devset.read(name)
+        multi = len(frames) > 1
         for k, fr in enumerate(frames[:2]):
-            out.append((f"{name}[{k}]" if arr.ndim == 3 else name, np.ascontiguousarray(fr),
-                        int(ds.BitsStored)))
+            out.append((f"{name}[{k}]" if multi else name, fr, int(ds.BitsStored)))
     return out
 
 

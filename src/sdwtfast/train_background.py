@@ -28,18 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Development set: the only images the shipped model was trained on.
-DEV_FILES = (
-    "MR2_UNCR",
-    "693_UNCR",
-    "RG3_UNCR",
-    "eCT_Supplemental",
-    "JPGLosslessP14SV1_1s_1f_8b",
-    "emri_small",
-    "JPEG2000_UNC",
-    "vlut_04",
-)
-DEV_TESTDATA = ("CT_small.dcm", "MR_small.dcm")
+from .devset import ALL as DEV_FILES  # the only images the shipped model was trained on
+
 DEFAULT_LAMBDAS = (0.0018, 0.006, 0.018, 0.05)
 MODEL_ID = "sdwbg-fp-gain-v1"
 WEIGHTS_NAME = "background_v1.pt"
@@ -49,17 +39,12 @@ def development_images(data_dir: str | None = None, max_frames: int = 4) -> list
     """Return the 2-D development images (frames of multi-frame files) in their own dtype."""
     import pydicom
 
-    paths: list[Path] = []
     if data_dir is not None:
         paths = sorted(Path(data_dir).rglob("*.dcm"))
     else:
-        import data_store  # pydicom-data
+        from .devset import path_of
 
-        base = Path(data_store.__file__).parent / "data"
-        paths = [base / f"{n}.dcm" for n in DEV_FILES]
-        from pydicom.data import get_testdata_file
-
-        paths += [Path(get_testdata_file(n)) for n in DEV_TESTDATA]
+        paths = [Path(path_of(n)) for n in DEV_FILES]
     out = []
     for p in paths:
         a = pydicom.dcmread(str(p)).pixel_array
