@@ -15,17 +15,10 @@ static inline int ctx_of(const uint8_t *bits, size_t w, size_t y, size_t x)
     return c;
 }
 
-static sdw_status check(size_t h, size_t w)
-{
-    if (h == 0 || w == 0) return SDW_EINVAL;
-    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) return SDW_ELIMIT;
-    return SDW_OK;
-}
-
 sdw_status sdw_bitmap_encode(const uint8_t *bits, size_t h, size_t w, uint8_t *out, size_t cap,
                              size_t *len)
 {
-    sdw_status st = check(h, w);
+    sdw_status st = sdw_check_size(h, w);
     if (st != SDW_OK) return st;
     if (bits == NULL || len == NULL || (cap > 0 && out == NULL)) return SDW_EINVAL;
     sdw_ctx ctx[16];
@@ -44,7 +37,7 @@ sdw_status sdw_bitmap_encode(const uint8_t *bits, size_t h, size_t w, uint8_t *o
 
 sdw_status sdw_bitmap_decode(const uint8_t *in, size_t len, size_t h, size_t w, uint8_t *bits)
 {
-    sdw_status st = check(h, w);
+    sdw_status st = sdw_check_size(h, w);
     if (st != SDW_OK) return st;
     if (bits == NULL || (len > 0 && in == NULL)) return SDW_EINVAL;
     sdw_ctx ctx[16];

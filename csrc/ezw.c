@@ -30,22 +30,19 @@ typedef struct geom {
 
 static sdw_status geom_init(geom *g, size_t h, size_t w, int levels)
 {
-    if (h == 0 || w == 0 || levels < 0) {
+    if (levels < 0) {
         return SDW_EINVAL;
     }
-    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) { /* no h*w overflow */
-        return SDW_ELIMIT;
+    sdw_status st = sdw_check_size(h, w);
+    if (st != SDW_OK) {
+        return st;
     }
     if (levels > sdw_max_levels(h, w)) {
         return SDW_EINVAL;
     }
     size_t hs[SDW_MAX_LEVELS + 1], ws[SDW_MAX_LEVELS + 1];
-    hs[0] = h;
-    ws[0] = w;
-    for (int l = 1; l <= levels; l++) {
-        hs[l] = (hs[l - 1] + 1) / 2;
-        ws[l] = (ws[l - 1] + 1) / 2;
-    }
+    sdw_level_sizes(h, levels, hs);
+    sdw_level_sizes(w, levels, ws);
     g->h = h;
     g->w = w;
     g->levels = levels;

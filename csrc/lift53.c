@@ -118,13 +118,22 @@ static void column_pass(int32_t *data, size_t ch, size_t cw, size_t w, int32_t *
     }
 }
 
+void sdw_level_sizes(size_t n, int levels, size_t *out)
+{
+    out[0] = n;
+    for (int l = 1; l <= levels; l++) {
+        out[l] = (out[l - 1] + 1) / 2;
+    }
+}
+
 static sdw_status check_args(const int32_t *data, size_t h, size_t w, int levels)
 {
-    if (data == NULL || h == 0 || w == 0 || levels < 0) {
+    if (data == NULL || levels < 0) {
         return SDW_EINVAL;
     }
-    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) { /* no h*w overflow */
-        return SDW_ELIMIT;
+    sdw_status st = sdw_check_size(h, w);
+    if (st != SDW_OK) {
+        return st;
     }
     if (levels > sdw_max_levels(h, w)) {
         return SDW_EINVAL;
@@ -180,12 +189,8 @@ sdw_status sdw_lift53_inverse(int32_t *data, size_t h, size_t w, int levels)
         return SDW_ENOMEM;
     }
     size_t hs[SDW_MAX_LEVELS + 1], ws[SDW_MAX_LEVELS + 1];
-    hs[0] = h;
-    ws[0] = w;
-    for (int l = 1; l <= levels; l++) {
-        hs[l] = (hs[l - 1] + 1) / 2;
-        ws[l] = (ws[l - 1] + 1) / 2;
-    }
+    sdw_level_sizes(h, levels, hs);
+    sdw_level_sizes(w, levels, ws);
     int bad = 0;
     for (int l = levels - 1; l >= 0; l--) {
         size_t ch = hs[l], cw = ws[l];

@@ -19,6 +19,10 @@
  * SDW_MAX_LEVELS; 0 for a 1x1 image. Returns -1 when h or w is 0. */
 int sdw_max_levels(size_t h, size_t w);
 
+/* Sizes of the low-pass part of a length-n axis after 0..levels levels: out[0] = n,
+ * out[l] = ceil(out[l - 1] / 2). out must hold levels + 1 entries. */
+void sdw_level_sizes(size_t n, int levels, size_t *out);
+
 /* Forward transform of `data` (h rows of w int32, row-contiguous) in place.
  * Errors: SDW_EINVAL (NULL, zero size, levels < 0 or > sdw_max_levels), SDW_ELIMIT (image over
  * the core's limits), SDW_ERANGE (a coefficient reached |c| >= 2^30), SDW_ENOMEM. */

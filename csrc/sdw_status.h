@@ -43,6 +43,19 @@ static inline sdw_status sdw_mul_size(size_t a, size_t b, size_t *out)
 #define SDW_MAX_SIDE ((size_t)1 << 20)
 #define SDW_MAX_PIXELS ((size_t)1 << 30)
 
+/* Validates an image geometry before anything is allocated from it: SDW_EINVAL for a zero
+ * side, SDW_ELIMIT beyond the limits above (computed without overflowing h * w). */
+static inline sdw_status sdw_check_size(size_t h, size_t w)
+{
+    if (h == 0 || w == 0) {
+        return SDW_EINVAL;
+    }
+    if (h > SDW_MAX_SIDE || w > SDW_MAX_SIDE || h > SDW_MAX_PIXELS / w) {
+        return SDW_ELIMIT;
+    }
+    return SDW_OK;
+}
+
 #ifdef __cplusplus
 }
 #endif
