@@ -8,7 +8,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int32_t, uint8_t
 
-from sdwtfast.errors import CorruptStreamError, InvalidInputError, LimitExceededError
+from sdwtfast.errors import InvalidInputError, status_error
 
 cnp.import_array()
 
@@ -41,17 +41,10 @@ OK, EINVAL, ENOMEM, EOVERFLOW, ELIMIT, EBUFSIZE, ECORRUPT, ERANGE, ETRUNCATED = 
 
 
 cdef int _check(int status, str where) except -1:
-    """The one place where rANS status codes become Python exceptions."""
+    """rANS status codes become Python exceptions through the one shared mapping."""
     if status == 0:
         return 0
-    msg = f"{where}: {sdw_strerror(status).decode()}"
-    if status == ENOMEM:
-        raise MemoryError(msg)
-    if status in (EOVERFLOW, ELIMIT):
-        raise LimitExceededError(msg)
-    if status in (ECORRUPT, ETRUNCATED):
-        raise CorruptStreamError(msg)
-    raise InvalidInputError(msg)
+    raise status_error(status, where, sdw_strerror(status).decode())
 
 
 cdef int _tables(sdw_rans_tables *t, const int32_t[:, ::1] cdfs, const int32_t[::1] lengths,

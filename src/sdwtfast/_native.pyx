@@ -11,7 +11,7 @@ from libc.stdint cimport int32_t, uint8_t, uint32_t
 
 from sdwtfast.c_core cimport *
 
-from sdwtfast.errors import CorruptStreamError, InvalidInputError, LimitExceededError
+from sdwtfast.errors import InvalidInputError, NativeError, status_error  # noqa: F401
 
 cnp.import_array()
 
@@ -22,26 +22,11 @@ ARITH = 1
 MAX_PLANE = 30
 
 
-class NativeError(InvalidInputError):
-    """An error status from the C core; ``status`` holds the code."""
-
-    def __init__(self, msg, status):
-        super().__init__(msg)
-        self.status = status
-
-
 cdef int _check(int status, str where) except -1:
-    """The one place where C status codes become Python exceptions."""
+    """C status codes become Python exceptions through the one shared mapping."""
     if status == 0:
         return 0
-    msg = f"{where}: {sdw_strerror(status).decode()}"
-    if status == ENOMEM:
-        raise MemoryError(msg)
-    if status in (EOVERFLOW, ELIMIT):
-        raise LimitExceededError(msg)
-    if status in (ECORRUPT, ETRUNCATED):
-        raise CorruptStreamError(msg)
-    raise NativeError(msg, status)
+    raise status_error(status, where, sdw_strerror(status).decode())
 
 
 def strerror(int status):

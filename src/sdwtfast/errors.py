@@ -14,6 +14,8 @@ __all__ = [
     "AuthenticationError",
     "KeyRequiredError",
     "LimitExceededError",
+    "NativeError",
+    "status_error",
 ]
 
 
@@ -43,3 +45,37 @@ class KeyRequiredError(SdwtError):
 
 class LimitExceededError(SdwtError, ValueError):
     """A size or resource limit would be exceeded (huge image, absurd header fields)."""
+
+
+class NativeError(InvalidInputError):
+    """An argument the C core refused; ``status`` holds its status code (csrc/sdw_status.h)."""
+
+    def __init__(self, msg: str, status: int):
+        super().__init__(msg)
+        self.status = status
+
+
+# csrc/sdw_status.h
+_ENOMEM, _EOVERFLOW, _ELIMIT, _ECORRUPT, _ETRUNCATED = 2, 3, 4, 6, 8
+
+
+def status_error(status: int, where: str, text: str) -> Exception:
+    """The exception for a C core status code (the one mapping, used by every membrane).
+
+    Parameters
+    ----------
+    status : int
+        Nonzero ``sdw_status``.
+    where : str
+        The failing call, for the message.
+    text : str
+        ``sdw_strerror(status)``.
+    """
+    msg = f"{where}: {text}"
+    if status == _ENOMEM:
+        return MemoryError(msg)
+    if status in (_EOVERFLOW, _ELIMIT):
+        return LimitExceededError(msg)
+    if status in (_ECORRUPT, _ETRUNCATED):
+        return CorruptStreamError(msg)
+    return NativeError(msg, status)
