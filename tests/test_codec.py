@@ -223,3 +223,51 @@ def test_codec_golden_containers(ct, name):
 def test_default_background_is_the_measured_better_one(ct):
     blob = sdwtfast.encode(ct[:128, :128], roi=[(32, 32, 96, 96)])
     assert sdwtfast.info(blob)["params"]["bg"] == "wavelet"
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    h=st.integers(1, 90),
+    w=st.integers(1, 90),
+    dtype=st.sampled_from([np.uint8, np.uint16, np.int16]),
+    d=st.sampled_from([0, 1, 2, 5]),
+    background=st.sampled_from(["wavelet", "lossless"]),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
+def test_roi_guarantee_property(h, w, dtype, d, background, seed, data):
+    """Any image, any box, any bound: every ROI pixel within the bound; lossless background
+    means the whole image is within it."""
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    img = rng.integers(info.min, int(info.max) + 1, size=(h, w)).astype(dtype)
+    if rng.random() < 0.5:  # smooth images too
+        img = np.clip(np.cumsum(rng.integers(-40, 41, size=(h, w)), axis=1) + int(img[0, 0]),
+                      info.min, info.max).astype(dtype)
+    y0 = data.draw(st.integers(0, h - 1))
+    x0 = data.draw(st.integers(0, w - 1))
+    y1 = data.draw(st.integers(y0 + 1, h))
+    x1 = data.draw(st.integers(x0 + 1, w))
+    blob = sdwtfast.encode(img, roi=[(y0, x0, y1, x1)], roi_max_error=d, background=background)
+    out = sdwtfast.decode(blob)
+    assert out.dtype == img.dtype and out.shape == img.shape
+    err = np.abs(out.astype(np.int64) - img.astype(np.int64))
+    assert err[y0:y1, x0:x1].max() <= d
+    if background == "lossless":
+        assert err.max() <= d
+
+
+def test_import_is_light():
+    """`import sdwtfast` loads neither torch nor scikit-image (they load on first use)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sdwtfast; print(any(m in sys.modules for m in "
+            "('torch', 'skimage', 'scipy', 'cryptography')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
