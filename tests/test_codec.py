@@ -271,3 +271,20 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_no_seam_at_the_roi_border(ct):
+    """Background pixels next to the ROI are no worse than the background elsewhere."""
+    from scipy import ndimage
+
+    box = (128, 160, 352, 384)
+    out = sdwtfast.decode(sdwtfast.encode(ct, roi=[box], background="wavelet",
+                                          background_quality=0.1))
+    m = _box_mask(ct.shape, box)
+    ring = ndimage.binary_dilation(m, iterations=4) & ~m
+    err = np.abs(out.astype(np.int64) - ct)
+    assert err[m].max() == 0
+    rms = lambda sel: float(np.sqrt(np.mean(err[sel].astype(np.float64) ** 2)))  # noqa: E731
+    # the ring lies in tissue, where the background error is largest: compare to the tissue
+    tissue = (ct > -500) & ~m & ~ring
+    assert rms(ring) <= 1.25 * rms(tissue)
