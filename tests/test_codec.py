@@ -288,3 +288,23 @@ def test_no_seam_at_the_roi_border(ct):
     # the ring lies in tissue, where the background error is largest: compare to the tissue
     tissue = (ct > -500) & ~m & ~ring
     assert rms(ring) <= 1.25 * rms(tissue)
+
+
+def test_crafted_header_parameters_rejected(ct):
+    """A well-formed container (valid checksums) with impossible parameters is refused."""
+    from sdwtfast import container as C
+
+    blob = sdwtfast.encode(ct[:64, :64], roi=[(8, 8, 40, 40)])
+    hdr, sections = C.unpack(blob)
+    import dataclasses
+
+    for change in ({"vmin": -70000}, {"vmax": 1 << 20}, {"roi.top": 40}, {"block": 16},
+                   {"dc": 1 << 20}, {"bg": "jpeg"}, {"roi.top": "x"}):
+        bad = dataclasses.replace(hdr, params={**hdr.params, **change})
+        with pytest.raises(CorruptStreamError):
+            sdwtfast.decode(C.pack(bad, sections))
+    bad = dataclasses.replace(hdr, mode="hybrid-magic")
+    with pytest.raises(CorruptStreamError):
+        sdwtfast.decode(C.pack(bad, sections))
+    with pytest.raises(CorruptStreamError):  # a hybrid without its MASK section
+        sdwtfast.decode(C.pack(hdr, [s for s in sections if s.type != C.SectionType.MASK]))

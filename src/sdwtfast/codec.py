@@ -356,6 +356,9 @@ def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
     vmin, vmax, dc = _param(p, "vmin", int), _param(p, "vmax", int), _param(p, "dc", int)
     if hdr.dtype not in ("uint8", "uint16", "int16") or vmin > vmax:
         raise CorruptStreamError("container has an impossible value range or dtype")
+    lim = np.iinfo(hdr.dtype)
+    if vmin < lim.min or vmax > lim.max or not vmin <= dc <= vmax:
+        raise CorruptStreamError(f"container value range {vmin}..{vmax} does not fit {hdr.dtype}")
     base = hdr.mode.removeprefix("hybrid-")
     if base not in ("lossless", "near-lossless", "rate"):
         raise CorruptStreamError(f"unknown mode {hdr.mode!r}")
