@@ -346,3 +346,17 @@ def test_golden_streams(ct, name):
         assert np.array_equal(out, img) and np.array_equal(expected, img)
     else:  # float synthesis: allow one grey level across platforms
         assert np.abs(out.astype(np.int32) - expected).max() <= 1
+
+
+def test_crafted_value_range_rejected(ct):
+    import struct
+
+    from sdwtfast import _native
+
+    data = ezw.encode_image(ct[:16, :16])
+    for vmin, vmax in ((-40000, 100), (0, 70000), (500, 100)):
+        body = bytearray(data[: ezw.read_header(data).size - 4])
+        struct.pack_into("<ii", body, 25, vmin, vmax)
+        forged = bytes(body) + struct.pack("<I", _native.crc32c(bytes(body)))
+        with pytest.raises(CorruptStreamError):
+            ezw.decode_image(forged + data[len(body) + 4 :])

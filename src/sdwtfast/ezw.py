@@ -162,8 +162,9 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
     lossy = bool(flags & _FLAG_LOSSY)
     if not lossy and wcode != WAVELETS["5/3"]:
         raise CorruptStreamError("lossless EZW stream must use the 5/3 wavelet")
-    if vmin > vmax:
-        raise CorruptStreamError("EZW stream header has vmin > vmax")
+    lim = np.iinfo(_DTYPES[dcode])
+    if not lim.min <= vmin <= vmax <= lim.max or not vmin <= dc <= vmax:
+        raise CorruptStreamError("EZW stream header has an impossible value range")
     return StreamHeader(lossy, _DTYPES[dcode], wnames[wcode], bnames[bcode], levels, top,
                         min_plane, step_exp, height, width, dc, vmin, vmax, plen, pcrc,
                         bool(flags & _FLAG_CUT))
