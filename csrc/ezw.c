@@ -645,6 +645,9 @@ sdw_status sdw_ezw_encode(const int32_t *coef, size_t h, size_t w, int levels,
     /* descendant plane masks, finest bands first (children are always in later bands) */
     for (int bi = e.g.nb - 1; bi >= 0; bi--) {
         const band *b = &e.g.b[bi];
+        if (b->child < 0) {
+            continue; /* finest bands: no descendants, desc stays 0 (calloc) */
+        }
         for (size_t ry = 0; ry < b->h; ry++) {
             for (size_t rx = 0; rx < b->w; rx++) {
                 size_t i = (b->y0 + ry) * w + b->x0 + rx;
