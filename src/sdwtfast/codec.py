@@ -368,13 +368,7 @@ def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
     if hdr.mode.startswith("hybrid-"):
         if _ct.SectionType.MASK not in secs or _ct.SectionType.BACKGROUND not in secs:
             raise CorruptStreamError("hybrid container lacks its MASK or BACKGROUND section")
-        if _param(p, "block", int) != BLOCK:
-            raise CorruptStreamError("unsupported ROI block size")
-        from . import roi as _roi
-
-        bh, bw = -(-h // BLOCK), -(-w // BLOCK)
-        bmask = _native().bitmap_decode(secs[_ct.SectionType.MASK], bh, bw)
-        mask = _roi.expand_blocks(bmask, BLOCK, (h, w))
+        mask = _stored_mask(hdr, secs)
     top = _param(p, "roi.top", int)
     if not -1 <= top <= 30:
         raise CorruptStreamError("impossible ROI top bit plane")
@@ -435,8 +429,13 @@ def roi_mask(data: bytes | bytearray | memoryview, *, key: Any = None,
     """The ROI stored in a container, as a pixel mask (None: the whole image is the ROI)."""
     hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
     secs = {s.type: bytes(s.data) for s in sections}
-    if _ct.SectionType.MASK not in secs:
-        return None
+    return _stored_mask(hdr, secs) if _ct.SectionType.MASK in secs else None
+
+
+def _stored_mask(hdr: _ct.Header, secs: dict) -> np.ndarray:
+    """Pixel mask of a container's MASK section (block bitmap expanded to pixels)."""
+    if _param(dict(hdr.params), "block", int) != BLOCK:
+        raise CorruptStreamError("unsupported ROI block size")
     from . import roi as _roi
 
     h, w = hdr.height, hdr.width
