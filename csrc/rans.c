@@ -87,13 +87,9 @@ static int enc_uniform(renc *e, uint32_t v, int bits)
     return enc_put(e, v << (SDW_RANS_PRECISION - bits), (uint32_t)1 << (SDW_RANS_PRECISION - bits));
 }
 
-sdw_status sdw_rans_encode(const int32_t *values, const int32_t *table_index, size_t n,
-                           const sdw_rans_tables *t, uint8_t *out, size_t cap, size_t *out_len)
+/* Checks shared by encoder and decoder: symbol count, tables, every table index in range. */
+static sdw_status check_symbols(const int32_t *table_index, size_t n, const sdw_rans_tables *t)
 {
-    if (out_len == NULL || out == NULL || (n > 0 && (values == NULL || table_index == NULL))) {
-        return SDW_EINVAL;
-    }
-    *out_len = 0;
     if (n > SDW_MAX_PIXELS) {
         return SDW_ELIMIT;
     }
@@ -105,6 +101,22 @@ sdw_status sdw_rans_encode(const int32_t *values, const int32_t *table_index, si
         if (table_index[i] < 0 || (size_t)table_index[i] >= t->n_tables) {
             return SDW_EINVAL;
         }
+    }
+    return SDW_OK;
+}
+
+sdw_status sdw_rans_encode(const int32_t *values, const int32_t *table_index, size_t n,
+                           const sdw_rans_tables *t, uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (out_len == NULL || out == NULL || (n > 0 && (values == NULL || table_index == NULL))) {
+        return SDW_EINVAL;
+    }
+    *out_len = 0;
+    sdw_status st = check_symbols(table_index, n, t);
+    if (st != SDW_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < n; i++) {
         if (values[i] > SDW_RANS_MAX_VALUE || values[i] < -SDW_RANS_MAX_VALUE) {
             return SDW_ERANGE;
         }
@@ -186,17 +198,9 @@ sdw_status sdw_rans_decode(const uint8_t *in, size_t len, const int32_t *table_i
     if ((in == NULL && len > 0) || (n > 0 && (values == NULL || table_index == NULL))) {
         return SDW_EINVAL;
     }
-    if (n > SDW_MAX_PIXELS) {
-        return SDW_ELIMIT;
-    }
-    sdw_status st = sdw_rans_check_tables(t);
+    sdw_status st = check_symbols(table_index, n, t);
     if (st != SDW_OK) {
         return st;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (table_index[i] < 0 || (size_t)table_index[i] >= t->n_tables) {
-            return SDW_EINVAL;
-        }
     }
     if (len < 4) {
         return SDW_ETRUNCATED;
