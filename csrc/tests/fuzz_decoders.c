@@ -1,4 +1,4 @@
-/* Mutation fuzzing of the C decoders (EZW, bitmap, range coder), deterministic and bounded so
+/* Mutation fuzzing of the C decoders (EZW, bitmap, predictive, range coder), deterministic and bounded so
  * that it runs in every `meson test`, and under ASan/UBSan in CI: valid streams are flipped,
  * truncated, extended and replaced by random bytes, with random (valid) header parameters;
  * every call must return a status and never touch memory out of bounds. */
@@ -9,6 +9,7 @@
 #include "bitmap.h"
 #include "ezw.h"
 #include "lift53.h"
+#include "pred.h"
 
 static uint64_t rng = 0xD1B54A32D192ED03ull;
 static uint32_t rnd(void)
@@ -77,6 +78,50 @@ int main(int argc, char **argv)
         (void)sdw_bitmap_decode(in, mlen, h, w, bits);
         calls += 3;
         free(bits);
+        /* predictive coder: a valid stream of the same image, mutated the same way */
+        {
+            static const int32_t mvs[] = {1, 255, 4095, 65535};
+            int32_t mv = mvs[rnd() % 4];
+            for (size_t i = 0; i < n; i++) {
+                c[i] = (int32_t)((uint32_t)(c[i] < 0 ? -c[i] : c[i]) % (uint32_t)(mv + 1));
+            }
+            size_t plen = 0;
+            if (sdw_pred_encode(c, h, w, mv, buf, cap, &plen) != SDW_OK) {
+                fprintf(stderr, "pred encode failed\n");
+                return 1;
+            }
+            size_t pm = plen;
+            switch (rnd() % 4) {
+            case 0:
+                for (int k = 0; k < 4 && plen; k++) buf[rnd() % plen] ^= (uint8_t)(1u << (rnd() % 8));
+                break;
+            case 1:
+                pm = plen ? rnd() % (plen + 1) : 0;
+                break;
+            case 2:
+                pm = rnd() % (cap < 512 ? cap : 512);
+                for (size_t i = 0; i < pm; i++) buf[i] = (uint8_t)rnd();
+                break;
+            default:
+                pm = plen + rnd() % 16 < cap ? plen + rnd() % 16 : plen;
+                for (size_t i = plen; i < pm; i++) buf[i] = (uint8_t)rnd();
+            }
+            uint8_t *pin = malloc(pm ? pm : 1);
+            memcpy(pin, buf, pm);
+            int32_t dmv = (rnd() % 4 == 0) ? (int32_t)(rnd() % 70000) : mv;
+            sdw_status pst = sdw_pred_decode(pin, pm, h, w, dmv, dec);
+            if (pst != SDW_OK && pst != SDW_ETRUNCATED && pst != SDW_ECORRUPT &&
+                pst != SDW_EINVAL) {
+                return 3;
+            }
+            if (pst == SDW_OK) {
+                for (size_t i = 0; i < n; i++) {
+                    if (dec[i] < 0 || dec[i] > dmv) return 4; /* never out of range */
+                }
+            }
+            free(pin);
+            calls++;
+        }
         free(in);
         free(buf);
         free(c);

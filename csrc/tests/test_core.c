@@ -8,6 +8,7 @@
 #include "crc32c.h"
 #include "ezw.h"
 #include "lift53.h"
+#include "pred.h"
 #include "quant.h"
 
 static int failures = 0;
@@ -246,6 +247,70 @@ static void test_ezw(void)
     CHECK(sdw_ezw_decode(b, 8, 1, 1, 0, NULL, 1, 31, 0, &one, b) == SDW_EINVAL);
 }
 
+/* Predictive lossless coder: exact round trips on assorted content, shapes and ranges; every
+ * malformed call or stream gets its status. */
+static void test_pred(void)
+{
+    size_t shapes[][2] = {{1, 1}, {1, 9}, {9, 1}, {2, 2}, {17, 33}, {64, 48}, {3, 300}};
+    int32_t maxvals[] = {1, 7, 255, 4095, 65535};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        for (size_t mi = 0; mi < sizeof maxvals / sizeof maxvals[0]; mi++) {
+            for (int kind = 0; kind < 4; kind++) {
+                size_t h = shapes[si][0], w = shapes[si][1], n = h * w;
+                int32_t mv = maxvals[mi];
+                int32_t *img = malloc(n * 4), *dec = malloc(n * 4);
+                for (size_t i = 0; i < n; i++) {
+                    size_t y = i / w, x = i % w;
+                    int32_t v;
+                    switch (kind) {
+                    case 0: v = (int32_t)(rnd() % (uint32_t)(mv + 1)); break;       /* noise */
+                    case 1: v = (int32_t)((y * 3 + x * 5) % (size_t)(mv + 1)); break; /* ramps */
+                    case 2: v = (x / 4 + y / 3) % 2 ? mv : 0; break;                  /* edges */
+                    default: v = mv / 2 + (int32_t)(rnd() % 3) - 1; /* flat with noise */
+                        v = v < 0 ? 0 : (v > mv ? mv : v);
+                    }
+                    img[i] = v;
+                }
+                size_t cap = n * 6 + 64, len = 0;
+                uint8_t *buf = malloc(cap);
+                CHECK(sdw_pred_encode(img, h, w, mv, buf, cap, &len) == SDW_OK);
+                CHECK(len >= 4 && len <= cap);
+                memset(dec, 0xAB, n * 4);
+                CHECK(sdw_pred_decode(buf, len, h, w, mv, dec) == SDW_OK);
+                CHECK(memcmp(img, dec, n * 4) == 0);
+                /* truncated by one byte: a clear status (usually ETRUNCATED), never a crash */
+                sdw_status st = sdw_pred_decode(buf, len - 1, h, w, mv, dec);
+                CHECK(st == SDW_ETRUNCATED || st == SDW_ECORRUPT);
+                /* a byte too many is refused */
+                if (len < cap) {
+                    buf[len] = 0;
+                    CHECK(sdw_pred_decode(buf, len + 1, h, w, mv, dec) == SDW_ECORRUPT);
+                }
+                /* too small an output buffer: EBUFSIZE, not a short stream */
+                if (len > 4) {
+                    size_t l2 = 0;
+                    CHECK(sdw_pred_encode(img, h, w, mv, buf, len - 1, &l2) == SDW_EBUFSIZE);
+                }
+                free(buf);
+                free(img);
+                free(dec);
+            }
+        }
+    }
+    int32_t v[4] = {0, 1, 2, 3}, out[4];
+    uint8_t b[64];
+    size_t len = 0;
+    CHECK(sdw_pred_encode(v, 2, 2, 2, b, sizeof b, &len) == SDW_ERANGE);  /* 3 > maxval */
+    CHECK(sdw_pred_encode(v, 2, 2, 0, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(v, 2, 2, 65536, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(v, 0, 2, 3, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(NULL, 2, 2, 3, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(v, (size_t)1 << 21, 1, 3, b, sizeof b, &len) == SDW_ELIMIT);
+    CHECK(sdw_pred_decode(b, 0, 2, 2, 3, out) == SDW_ETRUNCATED);
+    CHECK(sdw_pred_decode(NULL, 4, 2, 2, 3, out) == SDW_EINVAL);
+    CHECK(sdw_pred_decode(b, sizeof b, (size_t)1 << 20, (size_t)1 << 20, 3, out) == SDW_ELIMIT);
+}
+
 int main(void)
 {
     test_crc();
@@ -253,6 +318,7 @@ int main(void)
     test_quant();
     test_arith();
     test_ezw();
+    test_pred();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -208,3 +208,44 @@ def bitmap_decode(const uint8_t[::1] data, size_t h, size_t w):
         st = sdw_bitmap_decode(ip, ln, h, w, &b[0, 0])
     _check(st, "bitmap_decode")
     return b.astype(bool)
+
+
+PRED_MAX_VALUE = 65535
+
+
+def pred_encode(image, int32_t maxval, cap=None):
+    """Predictive lossless coding of a 2-D image with values in [0, maxval] (csrc/pred.h).
+
+    Returns the stream, or None when it would be longer than ``cap`` bytes (the coder stops as
+    soon as it knows; default cap: 3 bytes per pixel).
+    """
+    cdef cnp.ndarray[int32_t, ndim=2, mode="c"] a = np.ascontiguousarray(image, dtype=np.int32)
+    cdef size_t h = a.shape[0], w = a.shape[1], out_len = 0
+    if h == 0 or w == 0:
+        raise InvalidInputError("pred_encode: empty image")
+    cdef size_t c = 3 * h * w + 64 if cap is None else <size_t>max(int(cap), 0)
+    cdef size_t alloc = c if c > 0 else 1
+    cdef cnp.ndarray[uint8_t, ndim=1, mode="c"] out = np.empty(alloc, dtype=np.uint8)
+    cdef int st
+    with nogil:
+        st = sdw_pred_encode(&a[0, 0], h, w, maxval, &out[0], c, &out_len)
+    if st == EBUFSIZE:
+        return None
+    _check(st, "pred_encode")
+    return out[:out_len].tobytes()
+
+
+def pred_decode(const uint8_t[::1] data, size_t h, size_t w, int32_t maxval):
+    """Inverse of :func:`pred_encode`: an (h, w) int32 array with values in [0, maxval]."""
+    cdef size_t ln = data.shape[0]
+    cdef const uint8_t *ip = &data[0] if ln > 0 else NULL
+    if h == 0 or w == 0:
+        raise InvalidInputError("pred_decode: empty image")
+    if h > (1 << 20) or w > (1 << 20) or h * w > (1 << 30):
+        raise InvalidInputError("pred_decode: image exceeds the size limits")
+    cdef cnp.ndarray[int32_t, ndim=2, mode="c"] a = np.empty((h, w), dtype=np.int32)
+    cdef int st
+    with nogil:
+        st = sdw_pred_decode(ip, ln, h, w, maxval, &a[0, 0])
+    _check(st, "pred_decode")
+    return a

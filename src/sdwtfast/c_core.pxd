@@ -36,3 +36,10 @@ cdef extern from "bitmap.h" nogil:
     int sdw_bitmap_encode(const uint8_t *bits, size_t h, size_t w, uint8_t *out, size_t cap,
                           size_t *len)
     int sdw_bitmap_decode(const uint8_t *inp, size_t len, size_t h, size_t w, uint8_t *bits)
+
+cdef extern from "pred.h" nogil:
+    int SDW_PRED_MAX_VALUE
+    int sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxval, uint8_t *out,
+                        size_t cap, size_t *out_len)
+    int sdw_pred_decode(const uint8_t *inp, size_t len, size_t h, size_t w, int32_t maxval,
+                        int32_t *img)

@@ -1,0 +1,308 @@
+/* Predictive lossless coder: see pred.h. One traversal serves the encoder and the decoder. */
+#include "pred.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arith.h"
+
+#define ACT_CLASSES 40 /* half-octave classes of the local activity */
+#define KMAX 16        /* exponents of |e| <= 65535 are 0..15; one spare */
+#define NQ 405         /* sign-merged gradient contexts: q1 in 0..4, q2, q3 in -4..4 */
+#define BIAS_RESET 64  /* halve a bias context's statistics when it has seen this many */
+
+typedef struct pred_model {
+    sdw_ctx zero[ACT_CLASSES];
+    sdw_ctx sign[ACT_CLASSES];
+    sdw_ctx expo[ACT_CLASSES][KMAX];
+    sdw_ctx mant_hi[ACT_CLASSES][KMAX];
+    sdw_ctx mant_lo[KMAX][KMAX];
+    int32_t bias_acc[NQ];  /* JPEG-LS's B[Q]: accumulated corrected error */
+    int32_t bias_n[NQ];    /* N[Q] */
+    int32_t bias_corr[NQ]; /* C[Q]: the correction added to the prediction */
+} pred_model;
+
+typedef struct pred_coder {
+    int decoding;
+    sdw_aenc enc;
+    sdw_adec dec;
+} pred_coder;
+
+static inline int code_bit(pred_coder *c, sdw_ctx *ctx, int bit)
+{
+    if (c->decoding) {
+        return sdw_adec_bit(&c->dec, ctx);
+    }
+    sdw_aenc_bit(&c->enc, ctx, bit);
+    return bit;
+}
+
+static inline int ilog2_u32(uint32_t v) /* v >= 1 */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return 31 - __builtin_clz(v);
+#else
+    int k = 0;
+    while (v >>= 1) {
+        k++;
+    }
+    return k;
+#endif
+}
+
+static inline int32_t abs32(int32_t v) { return v < 0 ? -v : v; }
+
+static inline int quant_grad(int32_t g, int32_t t1, int32_t t2, int32_t t3)
+{
+    if (g <= -t3) return -4;
+    if (g <= -t2) return -3;
+    if (g <= -t1) return -2;
+    if (g < 0) return -1;
+    if (g == 0) return 0;
+    if (g < t1) return 1;
+    if (g < t2) return 2;
+    if (g < t3) return 3;
+    return 4;
+}
+
+static inline int32_t clamp32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* JPEG-LS default thresholds for a lossless coder of range [0, maxval]. */
+static void thresholds(int32_t maxval, int32_t *t1, int32_t *t2, int32_t *t3)
+{
+    int32_t a, b, c;
+    if (maxval >= 128) {
+        int32_t f = ((maxval < 4095 ? maxval : 4095) + 128) >> 8;
+        a = f * 1 + 2;
+        b = f * 4 + 3;
+        c = f * 17 + 4;
+    } else {
+        int32_t f = 256 / (maxval + 1);
+        a = 3 / f > 2 ? 3 / f : 2;
+        b = 7 / f > 3 ? 7 / f : 3;
+        c = 21 / f > 4 ? 21 / f : 4;
+    }
+    a = clamp32(a, 1, maxval);
+    b = clamp32(b, a, maxval);
+    c = clamp32(c, b, maxval);
+    *t1 = a;
+    *t2 = b;
+    *t3 = c;
+}
+
+static inline int activity_class(uint32_t act)
+{
+    uint32_t v = act + 1u;
+    int k = ilog2_u32(v);
+    int cls = 2 * k + (k > 0 ? (int)((v >> (k - 1)) & 1u) : 0);
+    return cls < ACT_CLASSES ? cls : ACT_CLASSES - 1;
+}
+
+/* The shared traversal. Encoder: px = the image, dst = NULL. Decoder: px = dst = output. */
+static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int32_t *dst,
+                           size_t h, size_t w, int32_t maxval, uint32_t *err_rows)
+{
+    int32_t t1, t2, t3;
+    thresholds(maxval, &t1, &t2, &t3);
+    const int kmax = ilog2_u32((uint32_t)maxval); /* largest exponent of a |e| <= maxval */
+    const int32_t corr_max = maxval < 128 ? maxval : 128;
+    uint32_t *prev_err = err_rows, *cur_err = err_rows + w;
+    memset(err_rows, 0, 2 * w * sizeof *err_rows);
+    for (size_t i = 0; i < h; i++) {
+        const int32_t *row = px + i * w;
+        const int32_t *up = i > 0 ? row - w : NULL;
+        for (size_t j = 0; j < w; j++) {
+            int32_t a, b, c, d;
+            if (up == NULL) {
+                a = j > 0 ? row[j - 1] : (maxval + 1) / 2;
+                b = c = d = a;
+            } else {
+                b = up[j];
+                a = j > 0 ? row[j - 1] : b;
+                c = j > 0 ? up[j - 1] : b;
+                d = j + 1 < w ? up[j + 1] : b;
+            }
+            /* median edge detector */
+            int32_t mx = a > b ? a : b, mn = a > b ? b : a, med;
+            if (c >= mx) {
+                med = mn;
+            } else if (c <= mn) {
+                med = mx;
+            } else {
+                med = a + b - c;
+            }
+            /* bias context */
+            int q1 = quant_grad(d - b, t1, t2, t3);
+            int q2 = quant_grad(b - c, t1, t2, t3);
+            int q3 = quant_grad(c - a, t1, t2, t3);
+            int32_t s = 1;
+            if (q1 < 0 || (q1 == 0 && (q2 < 0 || (q2 == 0 && q3 < 0)))) {
+                s = -1;
+                q1 = -q1;
+                q2 = -q2;
+                q3 = -q3;
+            }
+            int qi = (q1 * 9 + (q2 + 4)) * 9 + (q3 + 4);
+            /* no correction in the flat context (JPEG-LS's run mode has none either): there a
+             * region's first pixel would otherwise bias every flat pixel after it */
+            const int flat = q1 == 0 && q2 == 0 && q3 == 0;
+            int32_t pred = flat ? med : clamp32(med + s * m->bias_corr[qi], 0, maxval);
+            /* coding context */
+            uint32_t act = (uint32_t)abs32(d - b) + (uint32_t)abs32(b - c) +
+                           (uint32_t)abs32(c - a) + 2u * (j > 0 ? cur_err[j - 1] : 0u) +
+                           prev_err[j];
+            int cls = activity_class(act);
+            int32_t ev = 0;
+            if (!cd->decoding) {
+                int32_t x = row[j];
+                if (x < 0 || x > maxval) {
+                    return SDW_ERANGE;
+                }
+                ev = s * (x - pred);
+            }
+            if (code_bit(cd, &m->zero[cls], ev != 0)) {
+                int neg = code_bit(cd, &m->sign[cls], ev < 0);
+                uint32_t mag = (uint32_t)abs32(ev);
+                int k = cd->decoding ? 0 : ilog2_u32(mag);
+                int kk = 0;
+                while (kk < kmax && code_bit(cd, &m->expo[cls][kk], kk < k)) {
+                    kk++;
+                }
+                k = kk;
+                uint32_t v = 1;
+                for (int p = k - 1; p >= 0; p--) {
+                    sdw_ctx *ctx = p == k - 1 ? &m->mant_hi[cls][k] : &m->mant_lo[k][p];
+                    v = (v << 1) | (uint32_t)code_bit(cd, ctx, (int)((mag >> p) & 1u));
+                }
+                ev = neg ? -(int32_t)v : (int32_t)v;
+            }
+            int32_t x = pred + s * ev;
+            if (cd->decoding) {
+                if (x < 0 || x > maxval) {
+                    return SDW_ECORRUPT;
+                }
+                dst[i * w + j] = x;
+            }
+            /* JPEG-LS bias update: the correction moves by at most one per sample, so a
+             * lone outlier (an edge) cannot shift a whole context's predictions */
+            int32_t *bq = &m->bias_acc[qi], *nq = &m->bias_n[qi], *cq = &m->bias_corr[qi];
+            *bq += flat ? 0 : ev;
+            if (*nq == BIAS_RESET) {
+                *bq = *bq >= 0 ? *bq / 2 : -((-*bq + 1) / 2);
+                *nq /= 2;
+            }
+            (*nq)++;
+            if (*bq <= -*nq) {
+                *bq += *nq;
+                if (*cq > -corr_max) {
+                    (*cq)--;
+                }
+                if (*bq <= -*nq) {
+                    *bq = -*nq + 1;
+                }
+            } else if (*bq > 0) {
+                *bq -= *nq;
+                if (*cq < corr_max) {
+                    (*cq)++;
+                }
+                if (*bq > 0) {
+                    *bq = 0;
+                }
+            }
+            cur_err[j] = (uint32_t)abs32(ev);
+        }
+        uint32_t *t = prev_err;
+        prev_err = cur_err;
+        cur_err = t;
+        if (cd->decoding) {
+            if (!sdw_adec_ok(&cd->dec)) {
+                return SDW_ETRUNCATED;
+            }
+        } else if (cd->enc.overflow) {
+            return SDW_EBUFSIZE;
+        }
+    }
+    return SDW_OK;
+}
+
+static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, uint32_t **rows)
+{
+    sdw_status st = sdw_check_size(h, w);
+    if (st != SDW_OK) {
+        return st;
+    }
+    if (maxval < 1 || maxval > SDW_PRED_MAX_VALUE) {
+        return SDW_EINVAL;
+    }
+    size_t nrow;
+    if ((st = sdw_mul_size(2, w, &nrow)) != SDW_OK ||
+        (st = sdw_mul_size(nrow, sizeof **rows, &nrow)) != SDW_OK) {
+        return st;
+    }
+    *m = calloc(1, sizeof **m);
+    *rows = malloc(nrow);
+    if (*m == NULL || *rows == NULL) {
+        free(*m);
+        free(*rows);
+        return SDW_ENOMEM;
+    }
+    sdw_ctx_init(&(*m)->zero[0], ACT_CLASSES);
+    sdw_ctx_init(&(*m)->sign[0], ACT_CLASSES);
+    sdw_ctx_init(&(*m)->expo[0][0], (size_t)ACT_CLASSES * KMAX);
+    sdw_ctx_init(&(*m)->mant_hi[0][0], (size_t)ACT_CLASSES * KMAX);
+    sdw_ctx_init(&(*m)->mant_lo[0][0], (size_t)KMAX * KMAX);
+    return SDW_OK;
+}
+
+sdw_status sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxval,
+                           uint8_t *out, size_t cap, size_t *out_len)
+{
+    if (img == NULL || out_len == NULL || (out == NULL && cap > 0)) {
+        return SDW_EINVAL;
+    }
+    pred_model *m;
+    uint32_t *rows;
+    sdw_status st = setup(h, w, maxval, &m, &rows);
+    if (st != SDW_OK) {
+        return st;
+    }
+    pred_coder cd;
+    memset(&cd, 0, sizeof cd);
+    sdw_aenc_init(&cd.enc, out, cap);
+    st = traverse(&cd, m, img, NULL, h, w, maxval, rows);
+    if (st == SDW_OK) {
+        st = sdw_aenc_finish(&cd.enc);
+        *out_len = cd.enc.pos;
+    }
+    free(m);
+    free(rows);
+    return st;
+}
+
+sdw_status sdw_pred_decode(const uint8_t *in, size_t len, size_t h, size_t w, int32_t maxval,
+                           int32_t *img)
+{
+    if (img == NULL || (in == NULL && len > 0)) {
+        return SDW_EINVAL;
+    }
+    pred_model *m;
+    uint32_t *rows;
+    sdw_status st = setup(h, w, maxval, &m, &rows);
+    if (st != SDW_OK) {
+        return st;
+    }
+    pred_coder cd;
+    memset(&cd, 0, sizeof cd);
+    cd.decoding = 1;
+    sdw_adec_init(&cd.dec, in, len);
+    st = traverse(&cd, m, img, img, h, w, maxval, rows);
+    if (st == SDW_OK && cd.dec.pos != len) {
+        st = cd.dec.pos > len ? SDW_ETRUNCATED : SDW_ECORRUPT;
+    }
+    free(m);
+    free(rows);
+    return st;
+}

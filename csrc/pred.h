@@ -1,0 +1,55 @@
+/* Predictive lossless coder for 2-D integer images (the LOCO-I / CALIC family).
+ *
+ * The wavelet path (lift53 + EZW) gives an embedded stream; this coder gives none, but on
+ * images with large flat or smoothly graded areas, text and graphics (ultrasound, screen
+ * captures, CT with air) it is much smaller. The codec tries both for whole-image lossless and
+ * near-lossless coding and keeps the smaller stream.
+ *
+ * Pixels are coded in raster order. For pixel x with causal neighbours a (west), b (north),
+ * c (north-west) and d (north-east):
+ *   prediction  the median edge detector of LOCO-I, MED(a, b, c), plus a bias correction
+ *               learned per context of the three quantised gradients d - b, b - c, c - a
+ *               (365 sign-merged contexts, thresholds scaled with the value range as in
+ *               JPEG-LS), clamped to [0, maxval];
+ *   coding      the error e = x - prediction (sign-flipped with the gradient context) through
+ *               the adaptive binary arithmetic coder of arith.h: a zero flag, a sign and an
+ *               Elias-gamma binarisation of |e| (unary exponent, mantissa bits), every decision
+ *               in a context chosen by the local activity |d - b| + |b - c| + |c - a| +
+ *               2 |e_west| + |e_north| quantised on a half-octave scale (40 classes).
+ * Outside the image: the first row sees a = b = c = d = its west neighbour (the very first
+ * pixel predicts (maxval + 1) / 2); the first column uses b for a and c; the last uses b for d.
+ *
+ * Everything is integer, so every machine writes and reads the same bytes. The stream is the
+ * arithmetic coder's output and nothing else: the caller stores h, w and maxval.
+ */
+#ifndef SDW_PRED_H
+#define SDW_PRED_H
+#include "sdw_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest supported maxval (16-bit samples, or their range after a shift). */
+#define SDW_PRED_MAX_VALUE 65535
+
+/* Encodes the h x w image `img` (row-major, every value in [0, maxval], 1 <= maxval <=
+ * SDW_PRED_MAX_VALUE) into out[cap]; *out_len receives the stream length.
+ * Errors: SDW_EINVAL (NULL pointers, maxval out of range), SDW_ELIMIT (geometry),
+ * SDW_ERANGE (a value outside [0, maxval]), SDW_ENOMEM, SDW_EBUFSIZE (out too small: the
+ * encoder stops as soon as it knows; the stream would then be larger than cap). */
+sdw_status sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxval,
+                           uint8_t *out, size_t cap, size_t *out_len);
+
+/* Decodes a stream of exactly `len` bytes made by sdw_pred_encode with the same h, w and
+ * maxval into the caller's img[h * w].
+ * Errors: SDW_EINVAL, SDW_ELIMIT, SDW_ENOMEM, SDW_ETRUNCATED (the stream ends early),
+ * SDW_ECORRUPT (a decoded value outside [0, maxval], or bytes left over). On error img holds
+ * partial output and must not be used. */
+sdw_status sdw_pred_decode(const uint8_t *in, size_t len, size_t h, size_t w, int32_t maxval,
+                           int32_t *img);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
