@@ -220,6 +220,24 @@ def test_codec_golden_containers(ct, name):
         assert np.array_equal(out, img)
 
 
+def test_ezw_lossless_containers_still_decode(ct):
+    """A whole-image lossless container from before the predictive coder (ROI section, EZW)
+    decodes exactly, and today's encoder picks the predictive coder for the same image
+    because its stream is smaller."""
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "golden"
+    img = np.ascontiguousarray(ct[208:304, 200:296])
+    old = (golden / "codec_ct96_lossless_ezw_compat.sdw").read_bytes()
+    assert "roi" in sdwtfast.info(old)["sections"]
+    assert np.array_equal(sdwtfast.decode(old), img)
+    assert np.array_equal(np.load(golden / "codec_ct96_lossless_ezw_compat.decoded.npy"), img)
+    rep = codec.EncodeReport()
+    new = sdwtfast.encode(img, report=rep)
+    assert rep.roi_coder == "pred" and "pred" in sdwtfast.info(new)["sections"]
+    assert len(new) < len(old)
+
+
 def test_default_background_is_the_measured_better_one(ct):
     blob = sdwtfast.encode(ct[:128, :128], roi=[(32, 32, 96, 96)])
     assert sdwtfast.info(blob)["params"]["bg"] == "wavelet"
@@ -308,3 +326,101 @@ def test_crafted_header_parameters_rejected(ct):
         sdwtfast.decode(C.pack(bad, sections))
     with pytest.raises(CorruptStreamError):  # a hybrid without its MASK section
         sdwtfast.decode(C.pack(hdr, [s for s in sections if s.type != C.SectionType.MASK]))
+
+
+# ---- whole-image coder choice: wavelet EZW or the predictive coder -------------------------
+
+
+def test_lossless_keeps_the_smaller_of_the_two_coders(dev_images):
+    seen = set()
+    for name, img, _bits in dev_images:
+        rep = codec.EncodeReport()
+        blob = sdwtfast.encode(img, report=rep)
+        lv = codec._levels(*img.shape, None)
+        vmin, vmax = int(img.min()), int(img.max())
+        dc = (vmin + vmax) // 2
+        ezw_payload, _ = codec._code_lossless(img.astype(np.int32) - np.int32(dc), lv, None)
+        pred_payload = codec._native().pred_encode(img.astype(np.int32) - vmin, vmax - vmin) \
+            if vmax > vmin else None
+        sizes = sdwtfast.info(blob)["sections"]
+        if rep.roi_coder == "pred":
+            assert sizes["pred"] == len(pred_payload) < len(ezw_payload), name
+        else:
+            assert sizes["roi"] == len(ezw_payload), name
+            assert pred_payload is None or len(pred_payload) >= len(ezw_payload), name
+        seen.add(rep.roi_coder)
+    assert seen == {"ezw", "pred"}  # each wins somewhere on the development set
+
+
+def _graphics(h, w, dtype, seed=0):
+    """Flat regions and stripes: the predictive coder's kind of image."""
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    levels = rng.integers(info.min, int(info.max) + 1, 6)
+    y, x = np.mgrid[0:h, 0:w]
+    img = levels[((y // 7) + (x // 11) * 2) % 6]
+    img[::5] = info.max
+    return img.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 257), (257, 1), (2, 3), (64, 96), (333, 71)])
+@pytest.mark.parametrize("d", [0, 1, 3])
+def test_predictive_path_exact_and_bounded(dtype, shape, d):
+    img = _graphics(*shape, dtype)
+    rep = codec.EncodeReport()
+    blob = sdwtfast.encode(img, roi_max_error=d, report=rep)
+    out = sdwtfast.decode(blob)
+    assert out.dtype == img.dtype and out.shape == img.shape
+    err = np.abs(out.astype(np.int64) - img.astype(np.int64)).max()
+    assert err <= d
+    if shape[0] * shape[1] >= 64 * 96 and img.min() < img.max():
+        assert rep.roi_coder == "pred"  # graphics: prediction wins
+
+
+def test_predictive_full_int16_range():
+    img = _graphics(50, 60, np.int16)
+    img[0, 0], img[-1, -1] = -32768, 32767
+    out = sdwtfast.decode(sdwtfast.encode(img))
+    assert np.array_equal(out, img)
+
+
+def _repack(blob, sections=None, **header_changes):
+    import dataclasses
+
+    from sdwtfast import container as ct
+
+    hdr, secs = ct.unpack(blob)
+    hdr = dataclasses.replace(hdr, **header_changes)
+    return ct.pack(hdr, secs if sections is None else sections)
+
+
+def test_damaged_predictive_streams_are_refused():
+    from sdwtfast import container as ct
+
+    img = _graphics(96, 128, np.uint16)
+    blob = sdwtfast.encode(img)
+    hdr, secs = ct.unpack(blob)
+    (pred,) = [s for s in secs if s.type == ct.SectionType.PRED]
+    data = bytes(pred.data)
+    rng = np.random.default_rng(1)
+    for cut in [0, 1, 3, 4, len(data) // 2, len(data) - 1]:
+        bad = _repack(blob, [ct.Section(ct.SectionType.PRED, data[:cut])])
+        with pytest.raises(CorruptStreamError):
+            sdwtfast.decode(bad)
+    with pytest.raises(CorruptStreamError):  # a byte too many
+        sdwtfast.decode(_repack(blob, [ct.Section(ct.SectionType.PRED, data + b"\0")]))
+    for _ in range(40):  # flipped bytes (CRC recomputed): an error or an in-range image
+        b = bytearray(data)
+        b[int(rng.integers(0, len(b)))] ^= int(rng.integers(1, 256))
+        try:
+            out = sdwtfast.decode(_repack(blob, [ct.Section(ct.SectionType.PRED, bytes(b))]))
+        except CorruptStreamError:
+            continue
+        assert out.shape == img.shape and out.min() >= img.min() and out.max() <= img.max()
+    # a PRED section next to a ROI section, or in a rate-mode container, is refused
+    roi = ct.Section(ct.SectionType.ROI, b"\0" * 8)
+    with pytest.raises(CorruptStreamError):
+        sdwtfast.decode(_repack(blob, [ct.Section(ct.SectionType.PRED, data), roi]))
+    with pytest.raises(CorruptStreamError):
+        sdwtfast.decode(_repack(blob, mode="rate"))

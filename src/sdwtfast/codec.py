@@ -26,7 +26,7 @@ import numpy as np
 from . import container as _ct
 from . import ezw as _ezw
 from . import wavelet as _wv
-from .errors import CorruptStreamError, InvalidInputError
+from .errors import CorruptStreamError, InvalidInputError, UnsupportedFormatError
 
 __all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK"]
 
@@ -48,6 +48,7 @@ class EncodeReport:
     timings_ms: dict[str, float] = field(default_factory=dict)
     background: str = ""
     background_quality: Any = None
+    roi_coder: str = ""
 
 
 def _bit_depth(vmin: int, vmax: int, signed: bool) -> int:
@@ -81,6 +82,14 @@ def _decode_lossless(payload: bytes, shape, lv: int, top: int, coef_mask) -> np.
         return n.lift53_inverse(q, lv)
     except InvalidInputError as exc:
         raise CorruptStreamError(f"ROI stream decodes to bad coefficients: {exc}") from exc
+
+
+def _pred_maxval(mode: str, vmin: int, vmax: int, d: int) -> int:
+    """Largest value the predictive coder sees: the pixel range (lossless, pixels shifted by
+    ``vmin``) or the largest near-lossless index."""
+    if mode == "lossless":
+        return vmax - vmin
+    return (vmax - vmin + d) // (2 * d + 1)
 
 
 def _code_rate(x: np.ndarray, lv: int, wavelet: str, coef_mask, budget: int
@@ -244,6 +253,7 @@ def encode(
         params["block"] = BLOCK
     # ---- ROI branch
     d = int(roi_max_error)
+    roi_section = _ct.SectionType.ROI
     if roi_bpp is not None:
         mode, wv = "rate", wavelet or "9/7"
         sup = None if mask is None else _wv.support_mask(mask, lv, wv).astype(np.uint8)
@@ -265,7 +275,18 @@ def encode(
             params["roi.max_error"] = d
         payload, top = _code_lossless(x, lv, sup)
         params["roi.top"] = top
-    sections.append(_ct.Section(_ct.SectionType.ROI, payload))
+        rep.roi_coder = "ezw"
+        if mask is None:
+            # whole image: the predictive coder competes; the smaller stream is kept
+            qmax = _pred_maxval(mode, vmin, vmax, d)
+            if qmax > 0:
+                xp = x if d else x - np.int32(vmin - dc)
+                alt = _native().pred_encode(xp, qmax, cap=len(payload) - 1)
+                if alt is not None:
+                    payload, wv, roi_section = alt, "none", _ct.SectionType.PRED
+                    del params["roi.top"]
+                    rep.roi_coder = "pred"
+    sections.append(_ct.Section(roi_section, payload))
     t_roi_code = time.perf_counter()
     # ---- background branch
     model_id, model_sha = "", b""
@@ -362,17 +383,32 @@ def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
     base = hdr.mode.removeprefix("hybrid-")
     if base not in ("lossless", "near-lossless", "rate"):
         raise CorruptStreamError(f"unknown mode {hdr.mode!r}")
-    if _ct.SectionType.ROI not in secs:
-        raise CorruptStreamError("container has no ROI section")
+    has_roi, has_pred = _ct.SectionType.ROI in secs, _ct.SectionType.PRED in secs
+    if has_roi == has_pred:
+        raise CorruptStreamError("container needs exactly one ROI or PRED section")
     mask = None
     if hdr.mode.startswith("hybrid-"):
         if _ct.SectionType.MASK not in secs or _ct.SectionType.BACKGROUND not in secs:
             raise CorruptStreamError("hybrid container lacks its MASK or BACKGROUND section")
         mask = _stored_mask(hdr, secs)
+    if has_pred:
+        if mask is not None or base == "rate":
+            raise CorruptStreamError("the predictive coder codes only whole-image lossless or "
+                                     "near-lossless containers")
+        d = 0 if base == "lossless" else _param(p, "roi.max_error", int)
+        if not 0 <= d <= MAX_ROI_ERROR:
+            raise CorruptStreamError("impossible near-lossless error bound")
+        qmax = _pred_maxval(base, vmin, vmax, d)
+        if not 0 < qmax <= _native().PRED_MAX_VALUE:
+            raise CorruptStreamError("impossible value range for the predictive coder")
+        q = _native().pred_decode(secs[_ct.SectionType.PRED], h, w, qmax).astype(np.int64)
+        img = q * (2 * d + 1) + vmin
+        out = np.clip(img, vmin, vmax)
+        return out.astype(hdr.dtype)
+    roi_payload = secs[_ct.SectionType.ROI]
     top = _param(p, "roi.top", int)
     if not -1 <= top <= 30:
         raise CorruptStreamError("impossible ROI top bit plane")
-    roi_payload = secs[_ct.SectionType.ROI]
     sup = None if mask is None else _wv.support_mask(mask, lv, hdr.wavelet).astype(np.uint8)
     if base == "rate":
         step_exp = _param(p, "roi.step_exp", int)
@@ -395,10 +431,11 @@ def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
         if bg == "learned":
             from . import background as _bg
 
-            if hdr.model_id != _bg.model_id() or hdr.model_sha256.hex() != _bg.weights_sha256():
-                raise CorruptStreamError(
+            if _bg.weights_for(hdr.model_sha256.hex()) is None:
+                raise UnsupportedFormatError(
                     f"background was coded with model {hdr.model_id!r} "
-                    f"({hdr.model_sha256.hex()[:12]}...), this build has {_bg.model_id()!r}"
+                    f"({hdr.model_sha256.hex()[:12]}...), whose weights this installation "
+                    "does not have"
                 )
             bimg = _bg.decode(bsecs).astype(np.float64)
         elif bg == "wavelet":

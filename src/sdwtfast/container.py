@@ -132,6 +132,9 @@ class SectionType(enum.IntEnum):
     """Background branch: entropy-coded autoencoder latents."""
     META = 0x0004
     """Metadata (may hold patient data: it is encrypted whenever the container is)."""
+    PRED = 0x0005
+    """Whole image, predictive lossless coder (``csrc/pred.h``), in place of ROI. Readers
+    older than this type refuse such files (an unknown required section)."""
     END = 0xFFFF
     """End marker (written by :func:`pack`; never passed in)."""
 
