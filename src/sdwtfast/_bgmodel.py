@@ -115,18 +115,26 @@ class BackgroundModel(nn.Module):
         Channels of the hidden layers and of the latents.
     qualities : int
         Number of operating points (gain vectors and densities).
+    layers : int
+        Stride-2 convolutions in each transform; one latent position covers
+        ``2**layers`` x ``2**layers`` pixels.
     """
 
-    def __init__(self, n: int = 32, m: int = 64, qualities: int = 4) -> None:
+    def __init__(self, n: int = 32, m: int = 64, qualities: int = 4, layers: int = 4) -> None:
         super().__init__()
-        self.n, self.m, self.qualities = n, m, qualities
-        self.g_a = nn.Sequential(
-            _conv(1, n), GDN(n), _conv(n, n), GDN(n), _conv(n, n), GDN(n), _conv(n, m)
-        )
-        self.g_s = nn.Sequential(
-            _deconv(m, n), GDN(n, True), _deconv(n, n), GDN(n, True), _deconv(n, n),
-            GDN(n, True), _deconv(n, 1),
-        )
+        if layers < 2:
+            raise ValueError("layers must be at least 2")
+        self.n, self.m, self.qualities, self.layers = n, m, qualities, layers
+        self.stride = 1 << layers
+        a: list[nn.Module] = [_conv(1, n), GDN(n)]
+        s: list[nn.Module] = [_deconv(m, n), GDN(n, True)]
+        for _ in range(layers - 2):
+            a += [_conv(n, n), GDN(n)]
+            s += [_deconv(n, n), GDN(n, True)]
+        a.append(_conv(n, m))
+        s.append(_deconv(n, 1))
+        self.g_a = nn.Sequential(*a)
+        self.g_s = nn.Sequential(*s)
         init = torch.linspace(-1.5, 1.5, qualities) * math.log(2.0)
         self.log_gain = nn.Parameter(init[:, None].repeat(1, m).clone())
         self.log_inv_gain = nn.Parameter(-init[:, None].repeat(1, m).clone())

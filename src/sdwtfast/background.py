@@ -68,9 +68,10 @@ _MAGIC = b"SDBG"
 _VERSION = 1
 _HEADER = struct.Struct("<4sBBBBIIii8sHBII")
 _DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
-_STRIDE = 16  # pixels per latent
-_TILE = 32  # latents per tile side (512 pixels)
-_HALO = 4  # latents of overlap on each side of a tile
+_TILE_PX = 512  # pixels per tile side (a multiple of every model's stride)
+_HALO_PX = 64  # pixels of overlap on each side of a tile
+#: Model identifiers this build can load, with their number of stride-2 layers.
+KNOWN_MODELS = {"sdwbg-fp-gain-v1": 4, "sdwbg-fp-gain-v2": 3}
 _MAX_SIDE = 1 << 20
 _MAX_PIXELS = 1 << 30
 _SKIP_TOTAL = 1 << 16
@@ -80,12 +81,41 @@ _REFINE_RANGE = 31  # corrections in [-31, 31] use the table; larger ones the es
 _REFINE_RATIOS = ((1, 1), (3, 2), (7, 3), (15, 4))  # geometric decay num / 2**shift
 
 
+#: Weights files shipped in ``sdwtfast/models``, newest (the encoder's default) first. Older
+#: ones stay so that streams made with them still decode.
+SHIPPED_WEIGHTS = ("background_v1.pt",)
+
+
 def weights_path() -> Path:
-    """Path of the weights file in use (``$SDWTFAST_BG_WEIGHTS`` overrides the shipped one)."""
+    """Path of the weights file the encoder uses (``$SDWTFAST_BG_WEIGHTS`` overrides it)."""
     env = os.environ.get("SDWTFAST_BG_WEIGHTS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent / "models" / "background_v1.pt"
+    return _models_dir() / SHIPPED_WEIGHTS[0]
+
+
+def _models_dir() -> Path:
+    return Path(__file__).resolve().parent / "models"
+
+
+def _decodable_paths() -> list[Path]:
+    """The weights in use, then every other shipped weights file that exists."""
+    out = [weights_path()]
+    out += [p for p in (_models_dir() / n for n in SHIPPED_WEIGHTS) if p not in out and p.exists()]
+    return out
+
+
+def weights_for(sha256_prefix: str) -> Path | None:
+    """Path of an available weights file whose SHA-256 starts with ``sha256_prefix`` (hex).
+
+    Looks at the weights in use and at every shipped weights file; does not import torch.
+    """
+    if len(sha256_prefix) < 16:
+        return None
+    for p in _decodable_paths():
+        if p.exists() and _sha256_of(str(p)).startswith(sha256_prefix.lower()):
+            return p
+    return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -99,8 +129,8 @@ def weights_sha256() -> str:
 
 
 def model_id() -> str:
-    """Identifier of the model of the weights in use."""
-    return MODEL_ID
+    """Identifier of the model of the weights in use (loads them, and torch, on first use)."""
+    return _codec().model_id
 
 
 class _Codec:
@@ -113,13 +143,18 @@ class _Codec:
 
         blob = torch.load(path, map_location="cpu", weights_only=True)
         cfg = blob["config"]
-        if cfg.get("model_id") != MODEL_ID:
+        mid = cfg.get("model_id")
+        layers = int(cfg.get("layers", 4))
+        if mid not in KNOWN_MODELS or KNOWN_MODELS[mid] != layers:
             raise UnsupportedFormatError(
-                f"background weights {path} are for model {cfg.get('model_id')!r}, "
-                f"this build expects {MODEL_ID!r}"
+                f"background weights {path} are for model {mid!r} ({layers} layers), "
+                f"this build knows {sorted(KNOWN_MODELS)}"
             )
         self.torch = torch
-        self.model = BackgroundModel(int(cfg["n"]), int(cfg["m"]), len(cfg["lambdas"]))
+        self.model_id = str(mid)
+        self.model = BackgroundModel(int(cfg["n"]), int(cfg["m"]), len(cfg["lambdas"]), layers)
+        self.stride = self.model.stride
+        self.tile, self.halo = _TILE_PX // self.stride, _HALO_PX // self.stride
         self.model.load_state_dict(blob["state_dict"])
         self.model.eval()
         self.m = self.model.m
@@ -139,15 +174,16 @@ class _Codec:
     def analysis(self, x: np.ndarray, q: int) -> np.ndarray:
         """Latents (M, H/16, W/16) of a padded [0, 1] image, computed in overlapping tiles."""
         torch = self.torch
-        hl, wl = x.shape[0] // _STRIDE, x.shape[1] // _STRIDE
+        st, tl, hal = self.stride, self.tile, self.halo
+        hl, wl = x.shape[0] // st, x.shape[1] // st
         y = np.empty((self.m, hl, wl), dtype=np.float32)
         with torch.inference_mode():
-            for i0 in range(0, hl, _TILE):
-                for j0 in range(0, wl, _TILE):
-                    i1, j1 = min(i0 + _TILE, hl), min(j0 + _TILE, wl)
-                    a0, b0 = max(i0 - _HALO, 0), max(j0 - _HALO, 0)
-                    a1, b1 = min(i1 + _HALO, hl), min(j1 + _HALO, wl)
-                    tile = x[a0 * _STRIDE : a1 * _STRIDE, b0 * _STRIDE : b1 * _STRIDE]
+            for i0 in range(0, hl, tl):
+                for j0 in range(0, wl, tl):
+                    i1, j1 = min(i0 + tl, hl), min(j0 + tl, wl)
+                    a0, b0 = max(i0 - hal, 0), max(j0 - hal, 0)
+                    a1, b1 = min(i1 + hal, hl), min(j1 + hal, wl)
+                    tile = x[a0 * st : a1 * st, b0 * st : b1 * st]
                     t = torch.from_numpy(np.ascontiguousarray(tile))[None, None]
                     out = self.model.analysis(t, q)[0].numpy()
                     y[:, i0:i1, j0:j1] = out[:, i0 - a0 : i1 - a0, j0 - b0 : j1 - b0]
@@ -156,24 +192,25 @@ class _Codec:
     def synthesis(self, y_hat: np.ndarray, q: int) -> np.ndarray:
         """Pixels ([0, 1], float32, padded size) from dequantized latents, in overlapping tiles."""
         torch = self.torch
+        st, tl, hal = self.stride, self.tile, self.halo
         _, hl, wl = y_hat.shape
-        x = np.empty((hl * _STRIDE, wl * _STRIDE), dtype=np.float32)
+        x = np.empty((hl * st, wl * st), dtype=np.float32)
         with torch.inference_mode():
-            for i0 in range(0, hl, _TILE):
-                for j0 in range(0, wl, _TILE):
-                    i1, j1 = min(i0 + _TILE, hl), min(j0 + _TILE, wl)
-                    a0, b0 = max(i0 - _HALO, 0), max(j0 - _HALO, 0)
-                    a1, b1 = min(i1 + _HALO, hl), min(j1 + _HALO, wl)
+            for i0 in range(0, hl, tl):
+                for j0 in range(0, wl, tl):
+                    i1, j1 = min(i0 + tl, hl), min(j0 + tl, wl)
+                    a0, b0 = max(i0 - hal, 0), max(j0 - hal, 0)
+                    a1, b1 = min(i1 + hal, hl), min(j1 + hal, wl)
                     t = torch.from_numpy(np.ascontiguousarray(y_hat[:, a0:a1, b0:b1]))[None]
                     out = self.model.synthesis(t, q)[0, 0].numpy()
-                    s = _STRIDE
+                    s = st
                     x[i0 * s : i1 * s, j0 * s : j1 * s] = out[
                         (i0 - a0) * s : (i1 - a0) * s, (j0 - b0) * s : (j1 - b0) * s
                     ]
         return x
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=4)
 def _codec_for(path: str) -> _Codec:
     return _Codec(path)
 
@@ -209,12 +246,12 @@ def _refine_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cdfs, lengths, offsets
 
 
-def _upsample(c: np.ndarray, h: int, w: int) -> np.ndarray:
+def _upsample(c: np.ndarray, h: int, w: int, stride: int) -> np.ndarray:
     """Bilinear interpolation of per-block values (block centres) to an h x w field."""
     hl, wl = c.shape
 
     def axis(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        pos = np.clip((np.arange(n) + 0.5) / _STRIDE - 0.5, 0, m - 1)
+        pos = np.clip((np.arange(n) + 0.5) / stride - 0.5, 0, m - 1)
         i0 = np.floor(pos).astype(np.intp)
         return i0, np.minimum(i0 + 1, m - 1), pos - i0
 
@@ -279,7 +316,8 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
         return _HEADER.pack(_MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), _FLAG_CONSTANT,
                             h, w, lo, hi, bytes.fromhex(codec.sha256)[:8], 1, 0, 0, 0)
     scale = float(max(hi - lo, 1))
-    hp, wp = -(-h // _STRIDE) * _STRIDE, -(-w // _STRIDE) * _STRIDE
+    st = codec.stride
+    hp, wp = -(-h // st) * st, -(-w // st) * st
     x = (a.astype(np.float32) - np.float32(lo)) / np.float32(scale)
     x = np.pad(x, ((0, hp - h), (0, wp - w)), mode="symmetric")
     y = codec.analysis(x, q)
@@ -298,7 +336,7 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
     latent_stream = ent.encode(kept, index, codec.cdfs, codec.lengths, codec.offsets)
     # refinement: the block means of the decoder's error, coded as integers
     x_rec = _reconstruct(codec, v.astype(np.float32), q, y.shape[1], y.shape[2])
-    err = (x.astype(np.float64) - x_rec).reshape(y.shape[1], _STRIDE, y.shape[2], _STRIDE)
+    err = (x.astype(np.float64) - x_rec).reshape(y.shape[1], st, y.shape[2], st)
     corr = np.rint(err.mean(axis=(1, 3)) / _REFINE_STEP).astype(np.int32).reshape(-1)
     r_cdfs, r_len, r_off = _refine_tables()
     refine_stream, table = b"", 0
@@ -364,18 +402,22 @@ def decode(data: bytes) -> np.ndarray:
         raise CorruptStreamError("background.decode: invalid refinement table")
     if skip_len + refine_len > len(buf) - _HEADER.size:
         raise CorruptStreamError("background.decode: stream truncated")
-    codec = _codec()
-    if wsha != bytes.fromhex(codec.sha256)[:8]:
+    path = weights_for(wsha.hex())
+    if path is None:
+        have = ", ".join(f"{_sha256_of(str(p))[:16]}... ({p.name})"
+                         for p in _decodable_paths() if p.exists())
         raise UnsupportedFormatError(
             f"background.decode: stream made with background weights {wsha.hex()}..., "
-            f"these are {codec.sha256[:16]}... ({weights_path()})"
+            f"not available here (have: {have or 'none'})"
         )
+    codec = _codec_for(str(path))
     if flags == _FLAG_CONSTANT:
         if lo != hi or skip_len or refine_len or table or len(buf) != _HEADER.size:
             raise CorruptStreamError("background.decode: inconsistent constant-image stream")
         return np.full((h, w), lo, dtype=dtype)
     q = quality - 1
-    hl, wl = -(-h // _STRIDE), -(-w // _STRIDE)
+    st = codec.stride
+    hl, wl = -(-h // st), -(-w // st)
     n_pos = hl * wl
     ent = codec.entropy
     sk_c, sk_l, sk_o = _skip_tables(freq_skip)
@@ -394,8 +436,8 @@ def decode(data: bytes) -> np.ndarray:
     v = np.zeros((n_pos, codec.m), dtype=np.float32)
     v[~skip] = kept.reshape(n_kept, codec.m)
     x = _reconstruct(codec, v, q, hl, wl)
-    x += _upsample(corr.reshape(hl, wl).astype(np.float64) * _REFINE_STEP, hl * _STRIDE,
-                   wl * _STRIDE)
+    x += _upsample(corr.reshape(hl, wl).astype(np.float64) * _REFINE_STEP, hl * st, wl * st,
+                   st)
     scale = float(max(hi - lo, 1))
     out = np.rint(x[:h, :w] * scale + lo)
     return np.clip(out, lo, hi).astype(dtype)

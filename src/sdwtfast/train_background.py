@@ -31,8 +31,9 @@ import numpy as np
 from .devset import ALL as DEV_FILES  # the only images the shipped model was trained on
 
 DEFAULT_LAMBDAS = (0.0018, 0.006, 0.018, 0.05)
-MODEL_ID = "sdwbg-fp-gain-v1"
-WEIGHTS_NAME = "background_v1.pt"
+#: Model identifier by number of stride-2 layers (sdwtfast.background.KNOWN_MODELS inverted).
+MODEL_IDS = {4: "sdwbg-fp-gain-v1", 3: "sdwbg-fp-gain-v2"}
+WEIGHTS_NAMES = {4: "background_v1.pt", 3: "background_v2.pt"}
 
 
 def development_images(data_dir: str | None = None, max_frames: int = 4) -> list[np.ndarray]:
@@ -124,7 +125,7 @@ def train(args: argparse.Namespace) -> Path:
     device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
     lambdas = tuple(args.lambdas)
     q_n = len(lambdas)
-    model = BackgroundModel(args.n, args.m, q_n).to(device)
+    model = BackgroundModel(args.n, args.m, q_n, args.layers).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,9 +141,10 @@ def train(args: argparse.Namespace) -> Path:
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
     config = {
-        "model_id": MODEL_ID,
+        "model_id": MODEL_IDS[args.layers],
         "n": args.n,
         "m": args.m,
+        "layers": args.layers,
         "lambdas": list(lambdas),
         "seed": args.seed,
         "steps": args.steps,
@@ -197,10 +199,10 @@ def train(args: argparse.Namespace) -> Path:
                 ckpt,
             )
             config["steps_done"] = step
-            sha = export(model.cpu(), out / WEIGHTS_NAME, config)
+            sha = export(model.cpu(), out / WEIGHTS_NAMES[args.layers], config)
             model.to(device)
             print(f"checkpoint step {step} sha256 {sha}", flush=True)
-    return out / WEIGHTS_NAME
+    return out / WEIGHTS_NAMES[args.layers]
 
 
 def F_mse(a, b):  # noqa: N802 - small helper kept next to its single use
@@ -216,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--patch", type=int, default=64)
     p.add_argument("--n", type=int, default=32)
     p.add_argument("--m", type=int, default=64)
+    p.add_argument("--layers", type=int, default=4, choices=sorted(MODEL_IDS),
+                   help="stride-2 layers per transform (4: v1, 16 px per latent; 3: v2, 8 px)")
     p.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS))
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--curriculum-step", type=int, default=8000,
