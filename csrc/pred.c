@@ -13,13 +13,17 @@
 
 typedef struct pred_model {
     sdw_ctx zero[ACT_CLASSES];
-    sdw_ctx sign[ACT_CLASSES];
+    sdw_ctx sign[ACT_CLASSES][9];
     sdw_ctx expo[ACT_CLASSES][KMAX];
     sdw_ctx mant_hi[ACT_CLASSES][KMAX];
     sdw_ctx mant_lo[KMAX][KMAX];
     int32_t bias_acc[NQ];  /* JPEG-LS's B[Q]: accumulated corrected error */
     int32_t bias_n[NQ];    /* N[Q] */
     int32_t bias_corr[NQ]; /* C[Q]: the correction added to the prediction */
+    uint32_t cost_corr[NQ]; /* decayed sums of |error| with and without the correction */
+    uint32_t cost_raw[NQ];
+    uint32_t cost_gap[NQ];
+    int32_t gap_acc[NQ], gap_corr[NQ];
 } pred_model;
 
 typedef struct pred_coder {
@@ -103,17 +107,19 @@ static inline int activity_class(uint32_t act)
 
 /* The shared traversal. Encoder: px = the image, dst = NULL. Decoder: px = dst = output. */
 static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int32_t *dst,
-                           size_t h, size_t w, int32_t maxval, uint32_t *err_rows)
+                           size_t h, size_t w, int32_t maxval, int32_t *err_rows)
 {
     int32_t t1, t2, t3;
     thresholds(maxval, &t1, &t2, &t3);
     const int kmax = ilog2_u32((uint32_t)maxval); /* largest exponent of a |e| <= maxval */
     const int32_t corr_max = maxval < 128 ? maxval : 128;
-    uint32_t *prev_err = err_rows, *cur_err = err_rows + w;
+    const int32_t gsc = maxval >= 255 ? (maxval + 1) / 256 : 1; /* CALIC thresholds: 8 bits */
+    int32_t *prev_err = err_rows, *cur_err = err_rows + w;
     memset(err_rows, 0, 2 * w * sizeof *err_rows);
     for (size_t i = 0; i < h; i++) {
         const int32_t *row = px + i * w;
         const int32_t *up = i > 0 ? row - w : NULL;
+        const int32_t *up2 = i > 1 ? row - 2 * w : NULL;
         for (size_t j = 0; j < w; j++) {
             int32_t a, b, c, d;
             if (up == NULL) {
@@ -149,11 +155,41 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             /* no correction in the flat context (JPEG-LS's run mode has none either): there a
              * region's first pixel would otherwise bias every flat pixel after it */
             const int flat = q1 == 0 && q2 == 0 && q3 == 0;
-            int32_t pred = flat ? med : clamp32(med + s * m->bias_corr[qi], 0, maxval);
+            const int32_t pcorr = flat ? med : clamp32(med + s * m->bias_corr[qi], 0, maxval);
+            /* the correction is used only where it has been paying off: on synthetic content
+             * MED alone is often exact and a drifting correction would only add errors */
+            /* CALIC's gradient-adjusted prediction */
+            int32_t ww = j > 1 ? row[j - 2] : a;
+            int32_t nn = up2 ? up2[j] : b;
+            int32_t nne = up2 && j + 1 < w ? up2[j + 1] : d;
+            int32_t dh = abs32(a - ww) + abs32(b - c) + abs32(b - d);
+            int32_t dv = abs32(a - c) + abs32(b - nn) + abs32(d - nne);
+            int32_t gap;
+            if (dv - dh > 80 * gsc) {
+                gap = a;
+            } else if (dh - dv > 80 * gsc) {
+                gap = b;
+            } else {
+                int32_t g2 = 2 * (a + b) + (d - c); /* 4 x ((a + b) / 2 + (d - c) / 4) */
+                if (dv - dh > 32 * gsc) {
+                    g2 = (g2 + 4 * a) / 2;
+                } else if (dv - dh > 8 * gsc) {
+                    g2 = (3 * g2 + 4 * a) / 4;
+                } else if (dh - dv > 32 * gsc) {
+                    g2 = (g2 + 4 * b) / 2;
+                } else if (dh - dv > 8 * gsc) {
+                    g2 = (3 * g2 + 4 * b) / 4;
+                }
+                gap = (g2 + 2) >> 2;
+            }
+            const int32_t pgap = clamp32(gap + s * m->gap_corr[qi], 0, maxval);
+            const uint32_t cc = m->cost_corr[qi], cr = m->cost_raw[qi], cg = m->cost_gap[qi];
+            const int32_t pred = cc <= cr ? (cc <= cg ? pcorr : pgap) : (cr <= cg ? med : pgap);
             /* coding context */
             uint32_t act = (uint32_t)abs32(d - b) + (uint32_t)abs32(b - c) +
-                           (uint32_t)abs32(c - a) + 2u * (j > 0 ? cur_err[j - 1] : 0u) +
-                           prev_err[j];
+                           (uint32_t)abs32(c - a) +
+                           2u * (uint32_t)abs32(j > 0 ? cur_err[j - 1] : 0) +
+                           (uint32_t)abs32(prev_err[j]);
             int cls = activity_class(act);
             int32_t ev = 0;
             if (!cd->decoding) {
@@ -164,7 +200,9 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                 ev = s * (x - pred);
             }
             if (code_bit(cd, &m->zero[cls], ev != 0)) {
-                int neg = code_bit(cd, &m->sign[cls], ev < 0);
+                int32_t ew = j > 0 ? cur_err[j - 1] : 0, en = prev_err[j];
+                int sc = (ew > 0) - (ew < 0) + 1 + 3 * ((en > 0) - (en < 0) + 1);
+                int neg = code_bit(cd, &m->sign[cls][sc], ev < 0);
                 uint32_t mag = (uint32_t)abs32(ev);
                 int k = cd->decoding ? 0 : ilog2_u32(mag);
                 int kk = 0;
@@ -189,10 +227,21 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             /* JPEG-LS bias update: the correction moves by at most one per sample, so a
              * lone outlier (an edge) cannot shift a whole context's predictions */
             int32_t *bq = &m->bias_acc[qi], *nq = &m->bias_n[qi], *cq = &m->bias_corr[qi];
-            *bq += flat ? 0 : ev;
+            const int32_t ec = s * (x - pcorr); /* error of the corrected prediction */
+            *bq += flat ? 0 : ec;
+            m->cost_corr[qi] += (uint32_t)abs32(ec);
+            m->cost_raw[qi] += (uint32_t)abs32(x - med);
+            const int32_t eg = s * (x - pgap);
+            m->cost_gap[qi] += (uint32_t)abs32(eg);
+            int32_t *gq = &m->gap_acc[qi], *gc = &m->gap_corr[qi];
+            *gq += eg;
             if (*nq == BIAS_RESET) {
                 *bq = *bq >= 0 ? *bq / 2 : -((-*bq + 1) / 2);
                 *nq /= 2;
+                m->cost_corr[qi] /= 2;
+                m->cost_raw[qi] /= 2;
+                m->cost_gap[qi] /= 2;
+                *gq = *gq >= 0 ? *gq / 2 : -((-*gq + 1) / 2);
             }
             (*nq)++;
             if (*bq <= -*nq) {
@@ -212,9 +261,28 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                     *bq = 0;
                 }
             }
-            cur_err[j] = (uint32_t)abs32(ev);
+            /* the same update for the gradient-adjusted prediction's own correction (its N is
+             * the context's) */
+            if (*gq <= -*nq) {
+                *gq += *nq;
+                if (*gc > -corr_max) {
+                    (*gc)--;
+                }
+                if (*gq <= -*nq) {
+                    *gq = -*nq + 1;
+                }
+            } else if (*gq > 0) {
+                *gq -= *nq;
+                if (*gc < corr_max) {
+                    (*gc)++;
+                }
+                if (*gq > 0) {
+                    *gq = 0;
+                }
+            }
+            cur_err[j] = ev;
         }
-        uint32_t *t = prev_err;
+        int32_t *t = prev_err;
         prev_err = cur_err;
         cur_err = t;
         if (cd->decoding) {
@@ -228,7 +296,7 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
     return SDW_OK;
 }
 
-static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, uint32_t **rows)
+static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, int32_t **rows)
 {
     sdw_status st = sdw_check_size(h, w);
     if (st != SDW_OK) {
@@ -250,7 +318,7 @@ static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, uint
         return SDW_ENOMEM;
     }
     sdw_ctx_init(&(*m)->zero[0], ACT_CLASSES);
-    sdw_ctx_init(&(*m)->sign[0], ACT_CLASSES);
+    sdw_ctx_init(&(*m)->sign[0][0], (size_t)ACT_CLASSES * 9);
     sdw_ctx_init(&(*m)->expo[0][0], (size_t)ACT_CLASSES * KMAX);
     sdw_ctx_init(&(*m)->mant_hi[0][0], (size_t)ACT_CLASSES * KMAX);
     sdw_ctx_init(&(*m)->mant_lo[0][0], (size_t)KMAX * KMAX);
@@ -264,7 +332,7 @@ sdw_status sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxva
         return SDW_EINVAL;
     }
     pred_model *m;
-    uint32_t *rows;
+    int32_t *rows;
     sdw_status st = setup(h, w, maxval, &m, &rows);
     if (st != SDW_OK) {
         return st;
@@ -289,7 +357,7 @@ sdw_status sdw_pred_decode(const uint8_t *in, size_t len, size_t h, size_t w, in
         return SDW_EINVAL;
     }
     pred_model *m;
-    uint32_t *rows;
+    int32_t *rows;
     sdw_status st = setup(h, w, maxval, &m, &rows);
     if (st != SDW_OK) {
         return st;
