@@ -367,6 +367,23 @@ class Ezw(Method):
         return ezw.decode_image(data)
 
 
+class Container(Method):
+    """sdwtfast's default ``sdwtfast.encode(image)``: a lossless container whose payload is the
+    smaller of the 5/3 EZW stream and the predictive coder's (header included)."""
+
+    name, family, lossless = "sdwtfast lossless (container)", "sdwtfast", True
+
+    def encode(self, image, target_bpp, ctx):
+        import sdwtfast
+
+        return sdwtfast.encode(image)
+
+    def decode(self, data, ctx):
+        import sdwtfast
+
+        return sdwtfast.decode(data)
+
+
 class Hybrid(Method):
     """The sdwtfast hybrid (:func:`sdwtfast.encode`): ROI lossless or within ``max_error``;
     background by the wavelet path (``background_quality`` searched to the target) or the
@@ -438,7 +455,7 @@ def methods(*, learned: bool = True) -> list[Method]:
     """Every method of the comparison, in table order."""
     out: list[Method] = [
         Jpeg(), Jpeg2000(), Jpeg2000(lossless=True), JpegLS(lossless=True),
-        JpegLS(lossless=False), LLSvd(), Ezw(), Ezw(lossless=True),
+        JpegLS(lossless=False), LLSvd(), Ezw(), Ezw(lossless=True), Container(),
     ]
     if learned:
         out.append(Learned())

@@ -93,3 +93,19 @@ def test_bench_rd_harness(benches, crop64):
     assert "JPEG 2000" in table and "JPEG-LS" in table and table.count("\n| 0.5 |") == 1
     assert "lossless bpp within 2%" in bench_rd.summary([r])
     assert np.isfinite(r.rel_j2k)
+
+
+def test_bench_lossless_rows():
+    pytest.importorskip("imagecodecs")
+    pytest.importorskip("openjpeg")
+    sys.path.insert(0, BENCH)
+    try:
+        import bench_lossless
+    finally:
+        sys.path.remove(BENCH)
+    r = bench_lossless.lossless_row("MR_small", repeat=1)
+    # the container holds the smaller of the two payloads (plus its header)
+    assert min(r["ezw"], r["pred"]) <= r["container"] < max(r["ezw"], r["pred"]) + 2.0
+    assert r["coder"] in ("ezw", "pred")
+    n = bench_lossless.near_row("MR_small", 2)
+    assert n["err_ours"] <= 2 and n["ours"] > 0 and n["jls"] > 0

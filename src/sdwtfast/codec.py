@@ -217,6 +217,12 @@ def encode(
     Raises
     ------
     InvalidInputError, LimitExceededError
+
+    Notes
+    -----
+    Without a ROI, lossless and near-lossless images are coded both by the 5/3 + EZW path and by
+    the predictive coder (``csrc/pred.h``), and the smaller stream is kept
+    (``report.roi_coder`` says which: ``"ezw"`` or ``"pred"``).
     """
     t0 = time.perf_counter()
     rep = report if report is not None else EncodeReport()
