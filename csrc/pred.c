@@ -105,9 +105,12 @@ static inline int activity_class(uint32_t act)
     return cls < ACT_CLASSES ? cls : ACT_CLASSES - 1;
 }
 
-/* The shared traversal. Encoder: px = the image, dst = NULL. Decoder: px = dst = output. */
+/* The shared traversal. Encoder: px = the image, dst = NULL, or, with a mask, px = dst = a
+ * working copy of the image. Decoder: px = dst = the output. Pixels outside the mask take their
+ * prediction (written to dst) and cost nothing. */
 static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int32_t *dst,
-                           size_t h, size_t w, int32_t maxval, int32_t *err_rows)
+                           const uint8_t *mask, size_t h, size_t w, int32_t maxval,
+                           int32_t *err_rows)
 {
     int32_t t1, t2, t3;
     thresholds(maxval, &t1, &t2, &t3);
@@ -185,6 +188,11 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             const int32_t pgap = clamp32(gap + s * m->gap_corr[qi], 0, maxval);
             const uint32_t cc = m->cost_corr[qi], cr = m->cost_raw[qi], cg = m->cost_gap[qi];
             const int32_t pred = cc <= cr ? (cc <= cg ? pcorr : pgap) : (cr <= cg ? med : pgap);
+            if (mask != NULL && !mask[i * w + j]) {
+                dst[i * w + j] = pred;
+                cur_err[j] = 0;
+                continue;
+            }
             /* coding context */
             uint32_t act = (uint32_t)abs32(d - b) + (uint32_t)abs32(b - c) +
                            (uint32_t)abs32(c - a) +
@@ -325,33 +333,44 @@ static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, int3
     return SDW_OK;
 }
 
-sdw_status sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxval,
-                           uint8_t *out, size_t cap, size_t *out_len)
+sdw_status sdw_pred_encode(const int32_t *img, const uint8_t *mask, size_t h, size_t w,
+                           int32_t maxval, uint8_t *out, size_t cap, size_t *out_len)
 {
     if (img == NULL || out_len == NULL || (out == NULL && cap > 0)) {
         return SDW_EINVAL;
     }
     pred_model *m;
-    int32_t *rows;
+    int32_t *rows, *work = NULL;
     sdw_status st = setup(h, w, maxval, &m, &rows);
     if (st != SDW_OK) {
         return st;
     }
+    if (mask != NULL) { /* outside the mask the coder sees predictions, not the pixels */
+        size_t bytes;
+        if ((st = sdw_mul_size(h * w, sizeof *work, &bytes)) != SDW_OK ||
+            (work = malloc(bytes)) == NULL) {
+            free(m);
+            free(rows);
+            return st != SDW_OK ? st : SDW_ENOMEM;
+        }
+        memcpy(work, img, bytes);
+    }
     pred_coder cd;
     memset(&cd, 0, sizeof cd);
     sdw_aenc_init(&cd.enc, out, cap);
-    st = traverse(&cd, m, img, NULL, h, w, maxval, rows);
+    st = traverse(&cd, m, work ? work : img, work, mask, h, w, maxval, rows);
     if (st == SDW_OK) {
         st = sdw_aenc_finish(&cd.enc);
         *out_len = cd.enc.pos;
     }
+    free(work);
     free(m);
     free(rows);
     return st;
 }
 
-sdw_status sdw_pred_decode(const uint8_t *in, size_t len, size_t h, size_t w, int32_t maxval,
-                           int32_t *img)
+sdw_status sdw_pred_decode(const uint8_t *in, size_t len, const uint8_t *mask, size_t h,
+                           size_t w, int32_t maxval, int32_t *img)
 {
     if (img == NULL || (in == NULL && len > 0)) {
         return SDW_EINVAL;
@@ -366,7 +385,7 @@ sdw_status sdw_pred_decode(const uint8_t *in, size_t len, size_t h, size_t w, in
     memset(&cd, 0, sizeof cd);
     cd.decoding = 1;
     sdw_adec_init(&cd.dec, in, len);
-    st = traverse(&cd, m, img, img, h, w, maxval, rows);
+    st = traverse(&cd, m, img, img, mask, h, w, maxval, rows);
     if (st == SDW_OK && cd.dec.pos != len) {
         st = cd.dec.pos > len ? SDW_ETRUNCATED : SDW_ECORRUPT;
     }

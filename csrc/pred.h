@@ -2,8 +2,9 @@
  *
  * The wavelet path (lift53 + EZW) gives an embedded stream; this coder gives none, but on
  * images with large flat or smoothly graded areas, text and graphics (ultrasound, screen
- * captures, CT with air) it is much smaller. The codec tries both for whole-image lossless and
- * near-lossless coding and keeps the smaller stream.
+ * captures, CT with air) it is much smaller. The codec tries both for lossless and
+ * near-lossless coding (of the whole image, or of a ROI given as a pixel mask) and keeps the
+ * smaller stream.
  *
  * Pixels are coded in raster order. For pixel x with causal neighbours a (west), b (north),
  * c (north-west) and d (north-east):
@@ -35,19 +36,22 @@ extern "C" {
 
 /* Encodes the h x w image `img` (row-major, every value in [0, maxval], 1 <= maxval <=
  * SDW_PRED_MAX_VALUE) into out[cap]; *out_len receives the stream length.
+ * mask (h x w, or NULL for every pixel): only pixels with mask != 0 are coded; the others
+ * take their prediction (on both sides, so they cost nothing and their values are
+ * meaningless to the caller) and need not lie in [0, maxval].
  * Errors: SDW_EINVAL (NULL pointers, maxval out of range), SDW_ELIMIT (geometry),
  * SDW_ERANGE (a value outside [0, maxval]), SDW_ENOMEM, SDW_EBUFSIZE (out too small: the
  * encoder stops as soon as it knows; the stream would then be larger than cap). */
-sdw_status sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxval,
-                           uint8_t *out, size_t cap, size_t *out_len);
+sdw_status sdw_pred_encode(const int32_t *img, const uint8_t *mask, size_t h, size_t w,
+                           int32_t maxval, uint8_t *out, size_t cap, size_t *out_len);
 
-/* Decodes a stream of exactly `len` bytes made by sdw_pred_encode with the same h, w and
- * maxval into the caller's img[h * w].
+/* Decodes a stream of exactly `len` bytes made by sdw_pred_encode with the same mask, h, w
+ * and maxval into the caller's img[h * w] (outside the mask: the predictions).
  * Errors: SDW_EINVAL, SDW_ELIMIT, SDW_ENOMEM, SDW_ETRUNCATED (the stream ends early),
  * SDW_ECORRUPT (a decoded value outside [0, maxval], or bytes left over). On error img holds
  * partial output and must not be used. */
-sdw_status sdw_pred_decode(const uint8_t *in, size_t len, size_t h, size_t w, int32_t maxval,
-                           int32_t *img);
+sdw_status sdw_pred_decode(const uint8_t *in, size_t len, const uint8_t *mask, size_t h,
+                           size_t w, int32_t maxval, int32_t *img);
 
 #ifdef __cplusplus
 }

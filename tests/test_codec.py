@@ -238,6 +238,22 @@ def test_ezw_lossless_containers_still_decode(ct):
     assert len(new) < len(old)
 
 
+def test_ezw_hybrid_containers_still_decode(ct):
+    """The same for a hybrid container (near-lossless ROI, wavelet background) from before the
+    predictive coder could code a ROI."""
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "golden"
+    img = np.ascontiguousarray(ct[208:304, 200:296])
+    old = (golden / "codec_ct96_hybrid_nl2_wavelet_ezw_compat.sdw").read_bytes()
+    assert "roi" in sdwtfast.info(old)["sections"]
+    out = sdwtfast.decode(old)
+    expected = np.load(golden / "codec_ct96_hybrid_nl2_wavelet_ezw_compat.decoded.npy")
+    assert np.abs(out.astype(np.int32) - expected).max() <= 1  # float synthesis across CPUs
+    m = _box_mask(img.shape, (16, 24, 64, 80))
+    assert np.abs(out.astype(np.int64) - img)[m].max() <= 2
+
+
 def test_default_background_is_the_measured_better_one(ct):
     blob = sdwtfast.encode(ct[:128, :128], roi=[(32, 32, 96, 96)])
     assert sdwtfast.info(blob)["params"]["bg"] == "wavelet"
@@ -424,3 +440,28 @@ def test_damaged_predictive_streams_are_refused():
         sdwtfast.decode(_repack(blob, [ct.Section(ct.SectionType.PRED, data), roi]))
     with pytest.raises(CorruptStreamError):
         sdwtfast.decode(_repack(blob, mode="rate"))
+
+
+@pytest.mark.parametrize("d", [0, 2])
+@pytest.mark.parametrize("background", ["wavelet", "lossless"])
+def test_predictive_roi_in_hybrid_containers(d, background):
+    from sdwtfast import container as ct
+
+    img = _graphics(120, 136, np.uint16, seed=3)
+    box = (16, 24, 88, 104)
+    rep = codec.EncodeReport()
+    blob = sdwtfast.encode(img, roi=[box], roi_max_error=d, background=background, report=rep)
+    assert rep.roi_coder == "pred" and "pred" in sdwtfast.info(blob)["sections"]
+    out = sdwtfast.decode(blob)
+    m = _box_mask(img.shape, box)
+    err = np.abs(out.astype(np.int64) - img.astype(np.int64))
+    assert err[m].max() <= d
+    if background == "lossless":
+        assert err.max() <= d
+    hdr, secs = ct.unpack(blob)
+    pred = next(s for s in secs if s.type == ct.SectionType.PRED)
+    others = [s for s in secs if s.type != ct.SectionType.PRED]
+    for cut in (0, 5, len(pred.data) - 1):
+        bad = _repack(blob, others + [ct.Section(ct.SectionType.PRED, bytes(pred.data)[:cut])])
+        with pytest.raises(CorruptStreamError):
+            sdwtfast.decode(bad)

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
                 c[i] = (int32_t)((uint32_t)(c[i] < 0 ? -c[i] : c[i]) % (uint32_t)(mv + 1));
             }
             size_t plen = 0;
-            if (sdw_pred_encode(c, h, w, mv, buf, cap, &plen) != SDW_OK) {
+            if (sdw_pred_encode(c, m, h, w, mv, buf, cap, &plen) != SDW_OK) {
                 fprintf(stderr, "pred encode failed\n");
                 return 1;
             }
@@ -109,7 +109,7 @@ int main(int argc, char **argv)
             uint8_t *pin = malloc(pm ? pm : 1);
             memcpy(pin, buf, pm);
             int32_t dmv = (rnd() % 4 == 0) ? (int32_t)(rnd() % 70000) : mv;
-            sdw_status pst = sdw_pred_decode(pin, pm, h, w, dmv, dec);
+            sdw_status pst = sdw_pred_decode(pin, pm, m, h, w, dmv, dec);
             if (pst != SDW_OK && pst != SDW_ETRUNCATED && pst != SDW_ECORRUPT &&
                 pst != SDW_EINVAL) {
                 return 3;

@@ -273,23 +273,45 @@ static void test_pred(void)
                 }
                 size_t cap = n * 6 + 64, len = 0;
                 uint8_t *buf = malloc(cap);
-                CHECK(sdw_pred_encode(img, h, w, mv, buf, cap, &len) == SDW_OK);
+                CHECK(sdw_pred_encode(img, NULL, h, w, mv, buf, cap, &len) == SDW_OK);
                 CHECK(len >= 4 && len <= cap);
                 memset(dec, 0xAB, n * 4);
-                CHECK(sdw_pred_decode(buf, len, h, w, mv, dec) == SDW_OK);
+                CHECK(sdw_pred_decode(buf, len, NULL, h, w, mv, dec) == SDW_OK);
                 CHECK(memcmp(img, dec, n * 4) == 0);
+                /* masked: only the mask's pixels are coded and come back; the others may hold
+                 * anything, even values outside [0, maxval] */
+                {
+                    uint8_t *mask = malloc(n);
+                    int32_t *junk = malloc(n * 4);
+                    for (size_t i = 0; i < n; i++) {
+                        mask[i] = (uint8_t)((i / w + i % w / 3) % 4 != 0);
+                        junk[i] = mask[i] ? img[i] : -7 - (int32_t)(rnd() % 100000);
+                    }
+                    size_t ml = 0;
+                    CHECK(sdw_pred_encode(junk, mask, h, w, mv, buf, cap, &ml) == SDW_OK);
+                    memset(dec, 0, n * 4);
+                    CHECK(sdw_pred_decode(buf, ml, mask, h, w, mv, dec) == SDW_OK);
+                    int same = 1;
+                    for (size_t i = 0; i < n; i++) {
+                        same &= !mask[i] || dec[i] == img[i];
+                    }
+                    CHECK(same);
+                    free(mask);
+                    free(junk);
+                    CHECK(sdw_pred_encode(img, NULL, h, w, mv, buf, cap, &len) == SDW_OK);
+                }
                 /* truncated by one byte: a clear status (usually ETRUNCATED), never a crash */
-                sdw_status st = sdw_pred_decode(buf, len - 1, h, w, mv, dec);
+                sdw_status st = sdw_pred_decode(buf, len - 1, NULL, h, w, mv, dec);
                 CHECK(st == SDW_ETRUNCATED || st == SDW_ECORRUPT);
                 /* a byte too many is refused */
                 if (len < cap) {
                     buf[len] = 0;
-                    CHECK(sdw_pred_decode(buf, len + 1, h, w, mv, dec) == SDW_ECORRUPT);
+                    CHECK(sdw_pred_decode(buf, len + 1, NULL, h, w, mv, dec) == SDW_ECORRUPT);
                 }
                 /* too small an output buffer: EBUFSIZE, not a short stream */
                 if (len > 4) {
                     size_t l2 = 0;
-                    CHECK(sdw_pred_encode(img, h, w, mv, buf, len - 1, &l2) == SDW_EBUFSIZE);
+                    CHECK(sdw_pred_encode(img, NULL, h, w, mv, buf, len - 1, &l2) == SDW_EBUFSIZE);
                 }
                 free(buf);
                 free(img);
@@ -300,15 +322,15 @@ static void test_pred(void)
     int32_t v[4] = {0, 1, 2, 3}, out[4];
     uint8_t b[64];
     size_t len = 0;
-    CHECK(sdw_pred_encode(v, 2, 2, 2, b, sizeof b, &len) == SDW_ERANGE);  /* 3 > maxval */
-    CHECK(sdw_pred_encode(v, 2, 2, 0, b, sizeof b, &len) == SDW_EINVAL);
-    CHECK(sdw_pred_encode(v, 2, 2, 65536, b, sizeof b, &len) == SDW_EINVAL);
-    CHECK(sdw_pred_encode(v, 0, 2, 3, b, sizeof b, &len) == SDW_EINVAL);
-    CHECK(sdw_pred_encode(NULL, 2, 2, 3, b, sizeof b, &len) == SDW_EINVAL);
-    CHECK(sdw_pred_encode(v, (size_t)1 << 21, 1, 3, b, sizeof b, &len) == SDW_ELIMIT);
-    CHECK(sdw_pred_decode(b, 0, 2, 2, 3, out) == SDW_ETRUNCATED);
-    CHECK(sdw_pred_decode(NULL, 4, 2, 2, 3, out) == SDW_EINVAL);
-    CHECK(sdw_pred_decode(b, sizeof b, (size_t)1 << 20, (size_t)1 << 20, 3, out) == SDW_ELIMIT);
+    CHECK(sdw_pred_encode(v, NULL, 2, 2, 2, b, sizeof b, &len) == SDW_ERANGE);  /* 3 > maxval */
+    CHECK(sdw_pred_encode(v, NULL, 2, 2, 0, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(v, NULL, 2, 2, 65536, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(v, NULL, 0, 2, 3, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(NULL, NULL, 2, 2, 3, b, sizeof b, &len) == SDW_EINVAL);
+    CHECK(sdw_pred_encode(v, NULL, (size_t)1 << 21, 1, 3, b, sizeof b, &len) == SDW_ELIMIT);
+    CHECK(sdw_pred_decode(b, 0, NULL, 2, 2, 3, out) == SDW_ETRUNCATED);
+    CHECK(sdw_pred_decode(NULL, 4, NULL, 2, 2, 3, out) == SDW_EINVAL);
+    CHECK(sdw_pred_decode(b, sizeof b, NULL, (size_t)1 << 20, (size_t)1 << 20, 3, out) == SDW_ELIMIT);
 }
 
 int main(void)

@@ -213,39 +213,55 @@ def bitmap_decode(const uint8_t[::1] data, size_t h, size_t w):
 PRED_MAX_VALUE = 65535
 
 
-def pred_encode(image, int32_t maxval, cap=None):
+def pred_encode(image, int32_t maxval, cap=None, mask=None):
     """Predictive lossless coding of a 2-D image with values in [0, maxval] (csrc/pred.h).
 
-    Returns the stream, or None when it would be longer than ``cap`` bytes (the coder stops as
-    soon as it knows; default cap: 3 bytes per pixel).
+    ``mask`` (bool, same shape): code only those pixels. Returns the stream, or None when it
+    would be longer than ``cap`` bytes (the coder stops as soon as it knows; default cap:
+    3 bytes per pixel).
     """
     cdef cnp.ndarray[int32_t, ndim=2, mode="c"] a = np.ascontiguousarray(image, dtype=np.int32)
     cdef size_t h = a.shape[0], w = a.shape[1], out_len = 0
     if h == 0 or w == 0:
         raise InvalidInputError("pred_encode: empty image")
+    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m
+    cdef const uint8_t *mp = NULL
+    if mask is not None:
+        m = np.ascontiguousarray(np.asarray(mask) != 0, dtype=np.uint8)
+        if <size_t>m.shape[0] != h or <size_t>m.shape[1] != w:
+            raise InvalidInputError("pred_encode: mask shape differs from the image's")
+        mp = &m[0, 0]
     cdef size_t c = 3 * h * w + 64 if cap is None else <size_t>max(int(cap), 0)
     cdef size_t alloc = c if c > 0 else 1
     cdef cnp.ndarray[uint8_t, ndim=1, mode="c"] out = np.empty(alloc, dtype=np.uint8)
     cdef int st
     with nogil:
-        st = sdw_pred_encode(&a[0, 0], h, w, maxval, &out[0], c, &out_len)
+        st = sdw_pred_encode(&a[0, 0], mp, h, w, maxval, &out[0], c, &out_len)
     if st == EBUFSIZE:
         return None
     _check(st, "pred_encode")
     return out[:out_len].tobytes()
 
 
-def pred_decode(const uint8_t[::1] data, size_t h, size_t w, int32_t maxval):
-    """Inverse of :func:`pred_encode`: an (h, w) int32 array with values in [0, maxval]."""
+def pred_decode(const uint8_t[::1] data, size_t h, size_t w, int32_t maxval, mask=None):
+    """Inverse of :func:`pred_encode`: an (h, w) int32 array with values in [0, maxval]
+    (outside ``mask``: the coder's predictions, not image data)."""
     cdef size_t ln = data.shape[0]
     cdef const uint8_t *ip = &data[0] if ln > 0 else NULL
     if h == 0 or w == 0:
         raise InvalidInputError("pred_decode: empty image")
     if h > (1 << 20) or w > (1 << 20) or h * w > (1 << 30):
         raise InvalidInputError("pred_decode: image exceeds the size limits")
+    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m
+    cdef const uint8_t *mp = NULL
+    if mask is not None:
+        m = np.ascontiguousarray(np.asarray(mask) != 0, dtype=np.uint8)
+        if <size_t>m.shape[0] != h or <size_t>m.shape[1] != w:
+            raise InvalidInputError("pred_decode: mask shape differs from the image's")
+        mp = &m[0, 0]
     cdef cnp.ndarray[int32_t, ndim=2, mode="c"] a = np.empty((h, w), dtype=np.int32)
     cdef int st
     with nogil:
-        st = sdw_pred_decode(ip, ln, h, w, maxval, &a[0, 0])
+        st = sdw_pred_decode(ip, ln, mp, h, w, maxval, &a[0, 0])
     _check(st, "pred_decode")
     return a

@@ -39,7 +39,7 @@ cdef extern from "bitmap.h" nogil:
 
 cdef extern from "pred.h" nogil:
     int SDW_PRED_MAX_VALUE
-    int sdw_pred_encode(const int32_t *img, size_t h, size_t w, int32_t maxval, uint8_t *out,
-                        size_t cap, size_t *out_len)
-    int sdw_pred_decode(const uint8_t *inp, size_t len, size_t h, size_t w, int32_t maxval,
-                        int32_t *img)
+    int sdw_pred_encode(const int32_t *img, const uint8_t *mask, size_t h, size_t w,
+                        int32_t maxval, uint8_t *out, size_t cap, size_t *out_len)
+    int sdw_pred_decode(const uint8_t *inp, size_t len, const uint8_t *mask, size_t h, size_t w,
+                        int32_t maxval, int32_t *img)

@@ -282,16 +282,16 @@ def encode(
         payload, top = _code_lossless(x, lv, sup)
         params["roi.top"] = top
         rep.roi_coder = "ezw"
-        if mask is None:
-            # whole image: the predictive coder competes; the smaller stream is kept
-            qmax = _pred_maxval(mode, vmin, vmax, d)
-            if qmax > 0:
-                xp = x if d else x - np.int32(vmin - dc)
-                alt = _native().pred_encode(xp, qmax, cap=len(payload) - 1)
-                if alt is not None:
-                    payload, wv, roi_section = alt, "none", _ct.SectionType.PRED
-                    del params["roi.top"]
-                    rep.roi_coder = "pred"
+        # the predictive coder competes (on the ROI's pixels only when there is a ROI); the
+        # smaller stream is kept
+        qmax = _pred_maxval(mode, vmin, vmax, d)
+        if qmax > 0:
+            xp = x if d else x - np.int32(vmin - dc)
+            alt = _native().pred_encode(xp, qmax, cap=len(payload) - 1, mask=mask)
+            if alt is not None:
+                payload, wv, roi_section = alt, "none", _ct.SectionType.PRED
+                del params["roi.top"]
+                rep.roi_coder = "pred"
     sections.append(_ct.Section(roi_section, payload))
     t_roi_code = time.perf_counter()
     # ---- background branch
@@ -354,6 +354,32 @@ def _param(p: dict, name: str, kind: type) -> Any:
     return v
 
 
+def _decode_roi(hdr, p: dict, payload: bytes, shape: tuple[int, int], lv: int, mask, vmin: int,
+                dc: int) -> np.ndarray:
+    """The ROI section (EZW): pixel values (int64 or float) of the ROI, the whole image when
+    ``mask`` is None."""
+    base = hdr.mode.removeprefix("hybrid-")
+    top = _param(p, "roi.top", int)
+    if not -1 <= top <= 30:
+        raise CorruptStreamError("impossible ROI top bit plane")
+    if hdr.wavelet not in _ezw.WAVELETS or (base != "rate" and hdr.wavelet != "5/3"):
+        raise CorruptStreamError(f"impossible ROI wavelet {hdr.wavelet!r} for mode {base!r}")
+    sup = None if mask is None else _wv.support_mask(mask, lv, hdr.wavelet).astype(np.uint8)
+    if base == "rate":
+        step_exp = _param(p, "roi.step_exp", int)
+        if not -1100 < step_exp < 1100:
+            raise CorruptStreamError("impossible ROI quantizer step")
+        x = _decode_rate(payload, shape, lv, hdr.wavelet, top, step_exp, sup)
+        return np.rint(x + dc)
+    q = _decode_lossless(payload, shape, lv, top, sup).astype(np.int64)
+    if base == "lossless":
+        return q + dc
+    d = _param(p, "roi.max_error", int)
+    if not 1 <= d <= MAX_ROI_ERROR:
+        raise CorruptStreamError("impossible near-lossless error bound")
+    return q * (2 * d + 1) + vmin
+
+
 def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
            passphrase: str | bytes | None = None) -> np.ndarray:
     """Decode a container made by :func:`encode`.
@@ -398,39 +424,19 @@ def decode(data: bytes | bytearray | memoryview, *, key: Any = None,
             raise CorruptStreamError("hybrid container lacks its MASK or BACKGROUND section")
         mask = _stored_mask(hdr, secs)
     if has_pred:
-        if mask is not None or base == "rate":
-            raise CorruptStreamError("the predictive coder codes only whole-image lossless or "
-                                     "near-lossless containers")
+        if base == "rate":
+            raise CorruptStreamError("the predictive coder codes only lossless or "
+                                     "near-lossless ROIs")
         d = 0 if base == "lossless" else _param(p, "roi.max_error", int)
         if not 0 <= d <= MAX_ROI_ERROR:
             raise CorruptStreamError("impossible near-lossless error bound")
         qmax = _pred_maxval(base, vmin, vmax, d)
         if not 0 < qmax <= _native().PRED_MAX_VALUE:
             raise CorruptStreamError("impossible value range for the predictive coder")
-        q = _native().pred_decode(secs[_ct.SectionType.PRED], h, w, qmax).astype(np.int64)
-        img = q * (2 * d + 1) + vmin
-        out = np.clip(img, vmin, vmax)
-        return out.astype(hdr.dtype)
-    roi_payload = secs[_ct.SectionType.ROI]
-    top = _param(p, "roi.top", int)
-    if not -1 <= top <= 30:
-        raise CorruptStreamError("impossible ROI top bit plane")
-    sup = None if mask is None else _wv.support_mask(mask, lv, hdr.wavelet).astype(np.uint8)
-    if base == "rate":
-        step_exp = _param(p, "roi.step_exp", int)
-        if hdr.wavelet not in _ezw.WAVELETS or not -1100 < step_exp < 1100:
-            raise CorruptStreamError("impossible ROI wavelet or quantizer step")
-        x = _decode_rate(roi_payload, (h, w), lv, hdr.wavelet, top, step_exp, sup)
-        img = np.rint(x + dc)
+        q = _native().pred_decode(secs[_ct.SectionType.PRED], h, w, qmax, mask=mask)
+        img = q.astype(np.int64) * (2 * d + 1) + vmin
     else:
-        q = _decode_lossless(roi_payload, (h, w), lv, top, sup).astype(np.int64)
-        if base == "lossless":
-            img = q + dc
-        else:
-            d = _param(p, "roi.max_error", int)
-            if not 1 <= d <= MAX_ROI_ERROR:
-                raise CorruptStreamError("impossible near-lossless error bound")
-            img = q * (2 * d + 1) + vmin
+        img = _decode_roi(hdr, p, secs[_ct.SectionType.ROI], (h, w), lv, mask, vmin, dc)
     if mask is not None:
         bg = p.get("bg")
         bsecs = secs[_ct.SectionType.BACKGROUND]
