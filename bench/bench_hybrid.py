@@ -2,8 +2,9 @@
 
 For each development image (first frame), with a fixed box ROI (the centred quarter of the
 image) and with the automatic SVD ROI, and with a lossless ROI and a near-lossless one
-(max error 2): file size against whole-image lossless (sdwtfast and JPEG 2000), the ROI's
-maximum error, background PSNR / SSIM, and encode time per stage (from
+(max error 2): file size against whole-image lossless (sdwtfast and JPEG 2000), which ROI
+coder won (EZW on the support set, or prediction on the ROI pixels), the ROI's maximum error,
+background PSNR / SSIM, and encode time per stage (from
 :class:`sdwtfast.codec.EncodeReport`) and decode time. Backgrounds: the wavelet path at
 0.1 bpp and the learned codec at its lowest level.
 
@@ -66,7 +67,7 @@ def run_case(img, bits, roi_spec, d, background, quality):
     bg_ssim = metrics.ssim(img, out, mask=bg) if bg.any() else float("nan")
     return dict(bytes=len(blob), roi_frac=float(mask.mean()), roi_err=roi_err, bg_psnr=bg_psnr,
                 bg_ssim=bg_ssim, enc_ms=t_enc * 1e3, dec_ms=t_dec * 1e3,
-                stages=dict(rep.timings_ms), sections=dict(rep.sections))
+                stages=dict(rep.timings_ms), sections=dict(rep.sections), coder=rep.roi_coder)
 
 
 def main(argv=None) -> int:
@@ -82,10 +83,10 @@ def main(argv=None) -> int:
             backgrounds.append(("learned", B.QUALITIES[0]))
         except Exception as exc:  # noqa: BLE001 - report and carry on without it
             print(f"(learned background unavailable: {exc})")
-    print("| image | ROI | ROI err bound | background | ROI % | bytes | / own lossless |"
-          " / J2K lossless | ROI max err | bg PSNR | bg SSIM | enc ms | (roi / bg / detect) |"
-          " dec ms |")
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    print("| image | ROI | ROI err bound | ROI coder | background | ROI % | bytes |"
+          " / own lossless | / J2K lossless | ROI max err | bg PSNR | bg SSIM | enc ms |"
+          " (roi / bg / detect) | dec ms |")
+    print("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     quarter_ratios = []
     ct_enc = None
     for name in names:
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
                     if name == "693_UNCR" and roi_name == "box 1/4" and d == 0 and \
                             bg == "wavelet":
                         ct_enc = r["enc_ms"]
-                    print(f"| {di.label} | {roi_name} | {d} | {bg} {q} | "
+                    print(f"| {di.label} | {roi_name} | {d} | {r['coder']} | {bg} {q} | "
                           f"{100 * r['roi_frac']:.1f} | {r['bytes']} | {r['bytes'] / own:.3f} | "
                           f"{rj:.3f} | {r['roi_err']:.0f} | {r['bg_psnr']:.2f} | "
                           f"{r['bg_ssim']:.3f} | {r['enc_ms']:.0f} | "
