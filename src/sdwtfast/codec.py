@@ -220,8 +220,9 @@ def encode(
 
     Notes
     -----
-    Without a ROI, lossless and near-lossless images are coded both by the 5/3 + EZW path and by
-    the predictive coder (``csrc/pred.h``), and the smaller stream is kept
+    A lossless or near-lossless ROI (the whole image when ``roi`` is None) is coded both by the
+    5/3 + EZW path (on the ROI's wavelet support set) and by the predictive coder
+    (``csrc/pred.h``, on the ROI's pixels), and the smaller stream is kept
     (``report.roi_coder`` says which: ``"ezw"`` or ``"pred"``).
     """
     t0 = time.perf_counter()
