@@ -465,3 +465,40 @@ def test_predictive_roi_in_hybrid_containers(d, background):
         bad = _repack(blob, others + [ct.Section(ct.SectionType.PRED, bytes(pred.data)[:cut])])
         with pytest.raises(CorruptStreamError):
             sdwtfast.decode(bad)
+
+
+def test_rate_mode_prediction_competes_at_the_same_budget():
+    img = _graphics(128, 160, np.uint16, seed=5)
+    img = (img // 7 + np.random.default_rng(0).integers(0, 3, img.shape)).astype(np.uint16)
+    peak = float(img.max()) - float(img.min())
+    for bpp in (0.5, 1.0, 2.0):
+        rep = codec.EncodeReport()
+        blob = sdwtfast.encode(img, roi_bpp=bpp, report=rep)
+        ezw_only = sdwtfast.encode(img, roi_bpp=bpp, wavelet="9/7")
+        assert sdwtfast.info(ezw_only)["mode"] == "rate"
+        inf = sdwtfast.info(blob)
+        out = sdwtfast.decode(blob)
+        # never more bytes than the budget allows the wavelet stream, never a worse MSE
+        assert inf["sections"].get("pred", inf["sections"].get("roi", 0)) <= bpp * img.size / 8
+        assert psnr(img, out, peak) >= psnr(img, sdwtfast.decode(ezw_only), peak)
+        if rep.roi_coder == "pred":
+            assert inf["mode"] in ("lossless", "near-lossless")
+            bound = inf["params"].get("roi.max_error", 0)
+            assert np.abs(out.astype(np.int64) - img).max() <= bound
+    # at 4 bpp this image fits losslessly
+    rep = codec.EncodeReport()
+    out = sdwtfast.decode(sdwtfast.encode(img, roi_bpp=4.0, report=rep))
+    assert rep.roi_coder == "pred" and np.array_equal(out, img)
+
+
+def test_rate_mode_prediction_in_a_hybrid():
+    img = _graphics(120, 136, np.uint8, seed=7)
+    box = (16, 24, 88, 104)
+    rep = codec.EncodeReport()
+    blob = sdwtfast.encode(img, roi=[box], roi_bpp=0.6, background="wavelet", report=rep)
+    inf = sdwtfast.info(blob)
+    assert rep.roi_coder == "pred" and inf["mode"] in ("hybrid-lossless", "hybrid-near-lossless")
+    out = sdwtfast.decode(blob)
+    m = _box_mask(img.shape, box)
+    bound = inf["params"].get("roi.max_error", 0)
+    assert np.abs(out.astype(np.int64) - img)[m].max() <= bound

@@ -92,6 +92,56 @@ def _pred_maxval(mode: str, vmin: int, vmax: int, d: int) -> int:
     return (vmax - vmin + d) // (2 * d + 1)
 
 
+def _pred_rate(a: np.ndarray, mask, vmin: int, vmax: int, budget: int, mse_to_beat: float,
+               bytes_to_beat: int) -> tuple[int, bytes] | None:
+    """Prediction within ``budget`` bytes: ``(d, stream)`` for the smallest error bound ``d``
+    (0: lossless) whose stream fits, if its MSE (on the mask) is below ``mse_to_beat`` — or,
+    when that is 0 (the wavelet stream is already exact), a lossless stream shorter than
+    ``bytes_to_beat``."""
+    n = _native()
+    sel = slice(None) if mask is None else mask
+    ref = a[sel].astype(np.float64)
+
+    def attempt(d: int, cap: int = budget) -> bytes | None:
+        step = 2 * d + 1
+        qmax = (vmax - vmin + d) // step
+        if qmax <= 0:
+            return None
+        q = ((a.astype(np.int64) - vmin + d) // step).astype(np.int32)
+        return n.pred_encode(q, qmax, cap=cap, mask=mask)
+
+    lossless = attempt(0, budget if mse_to_beat > 0 else min(budget, bytes_to_beat - 1))
+    if lossless is not None or mse_to_beat == 0:
+        return None if lossless is None else (0, lossless)
+
+    def mse(d: int) -> float:
+        step = 2 * d + 1
+        q = (a[sel].astype(np.int64) - vmin + d) // step
+        return float(np.mean((np.minimum(q * step + vmin, vmax) - ref) ** 2))
+
+    # every error bound's quantization error alone is at least about d^2 / 3: no point trying
+    # bounds that cannot beat the wavelet stream
+    d_max = min(MAX_ROI_ERROR, int(math.sqrt(3.0 * mse_to_beat)) + 1)
+    hi, lo, stream = 1, 0, None  # exponential search for a bound that fits, then bisection
+    while hi <= d_max:
+        stream = attempt(hi)
+        if stream is not None:
+            break
+        lo, hi = hi, hi * 2
+    if stream is None:
+        if lo >= d_max or (stream := attempt(d_max)) is None:
+            return None
+        hi = d_max
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        s = attempt(mid)
+        if s is None:
+            lo = mid
+        else:
+            hi, stream = mid, s
+    return (hi, stream) if mse(hi) < mse_to_beat else None
+
+
 def _code_rate(x: np.ndarray, lv: int, wavelet: str, coef_mask, budget: int
                ) -> tuple[bytes, int, int]:
     """Lossy branch: float wavelet, synthesis weights, deadzone quantizer, EZW at a budget."""
@@ -186,6 +236,10 @@ def encode(
         Guaranteed maximum ``|x - x_hat|`` on every ROI pixel; 0 = lossless (default).
     roi_bpp : float, optional
         Instead of an error bound: lossy ROI at this many bits per ROI pixel (embedded EZW).
+        Unless ``wavelet`` is given, the predictive coder competes at the same budget with the
+        smallest error bound that fits (0: lossless); when its ROI MSE is lower the container
+        holds that stream instead (mode ``lossless`` / ``near-lossless`` with
+        ``roi.max_error``), a guaranteed bound as a bonus.
     background : {"wavelet", "learned", "lossless"}
         Coder for pixels outside the ROI (ignored when the ROI is the whole image). The default
         is "wavelet" (9/7 EZW on the coefficients that reach background pixels): measured on
@@ -269,6 +323,25 @@ def encode(
         x = a.astype(np.float64) - dc
         payload, top, step_exp = _code_rate(x, lv, wv, sup, budget)
         params.update({"roi.top": top, "roi.step_exp": step_exp, "roi.bpp": float(roi_bpp)})
+        rep.roi_coder = "ezw"
+        if wavelet is None:
+            # near-lossless prediction at the smallest error bound that fits the same budget
+            # competes on the ROI's MSE (it wins by a wide margin on flat, synthetic or
+            # sparse-histogram content); the container then says so: mode near-lossless
+            rec = np.clip(np.rint(_decode_rate(payload, (h, w), lv, wv, top, step_exp, sup)
+                                  + dc), vmin, vmax)
+            sel = slice(None) if mask is None else mask
+            mse_ezw = float(np.mean((rec[sel] - a[sel].astype(np.float64)) ** 2))
+            alt = _pred_rate(a, mask, vmin, vmax, budget, mse_ezw, len(payload))
+            if alt is not None:
+                d, payload = alt
+                mode, wv, roi_section = "lossless", "none", _ct.SectionType.PRED
+                for k in ("roi.top", "roi.step_exp", "roi.bpp"):
+                    del params[k]
+                if d:
+                    mode = "near-lossless"
+                    params["roi.max_error"] = d
+                rep.roi_coder = "pred"
     else:
         wv = "5/3"
         sup = None if mask is None else _wv.support_mask(mask, lv, "5/3").astype(np.uint8)
