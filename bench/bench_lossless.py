@@ -5,7 +5,8 @@ and with the predictive coder (``csrc/pred.h``) and keeps the smaller stream. Fo
 development image (all frames, each coded separately) this prints the container size (header
 included), the two coders' payloads, JPEG 2000 lossless (pylibjpeg-openjpeg, reversible 5/3)
 and JPEG-LS (CharLS via imagecodecs, on data shifted by its minimum), then near-lossless
-against CharLS's near-lossless mode at the same maximum error, and encode / decode times.
+against CharLS's near-lossless mode at the same maximum error, encode / decode times, and the
+rate mode (``roi_bpp``) against its EZW-only stream at the same rate.
 
 Usage (from outside the repository, package installed)::
 
@@ -103,6 +104,27 @@ def near_row(name: str, d: int) -> dict:
             "err_ours": err_ours, "err_jls": err_jls, "coder": "/".join(sorted(set(coders)))}
 
 
+def _psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(peak * peak / mse)
+
+
+def rate_row(name: str, bpp: float) -> dict:
+    """Rate mode: the container at ``roi_bpp=bpp`` against the EZW-only stream at the same rate
+    (``wavelet="9/7"``, which turns the competition off). First frame."""
+    f = load(name).frames[0]
+    peak = float(f.max()) - float(f.min())
+    rep = codec.EncodeReport()
+    blob = sdwtfast.encode(f, roi_bpp=bpp, report=rep)
+    ezw_only = sdwtfast.encode(f, roi_bpp=bpp, wavelet="9/7")
+    return {"name": name, "bpp": bpp, "coder": rep.roi_coder,
+            "mode": sdwtfast.info(blob)["mode"],
+            "bound": sdwtfast.info(blob)["params"].get("roi.max_error", 0),
+            "size": 8 * len(blob) / f.size, "size_ezw": 8 * len(ezw_only) / f.size,
+            "psnr": _psnr(f, sdwtfast.decode(blob), peak),
+            "psnr_ezw": _psnr(f, sdwtfast.decode(ezw_only), peak)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", nargs="*", default=ALL_IMAGES)
@@ -138,7 +160,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {name} | {d} | {r['ours']:.3f} | {r['coder']} | {r['jls']:.3f} | "
                   f"{100 * (r['ours'] / r['jls'] - 1):+.1f}% | {r['err_ours']} / "
                   f"{r['err_jls']} |")
-    print(f"\nnear-lossless smaller than JPEG-LS at the same bound on {wins}/{total} points")
+    print(f"\nnear-lossless smaller than JPEG-LS at the same bound on {wins}/{total} points\n")
+    print("| image | roi_bpp | coder | stored as | bpp | PSNR (dB) | EZW only: bpp | PSNR (dB) | "
+          "gain (dB) |")
+    print("|---|---:|---|---|---:|---:|---:|---:|---:|")
+    for name in args.images:
+        for bpp in (0.25, 0.5, 1.0, 2.0):
+            r = rate_row(name, bpp)
+            stored = r["mode"] + (f" d={r['bound']}" if r["bound"] else "")
+            gain = r["psnr"] - r["psnr_ezw"]
+            print(f"| {name} | {bpp} | {r['coder']} | {stored} | {r['size']:.3f} | "
+                  f"{r['psnr']:.2f} | {r['size_ezw']:.3f} | {r['psnr_ezw']:.2f} | "
+                  f"{gain:+.2f} |".replace("inf", "lossless").replace("+nan", "0"))
     return 0
 
 

@@ -109,3 +109,5 @@ def test_bench_lossless_rows():
     assert r["coder"] in ("ezw", "pred")
     n = bench_lossless.near_row("MR_small", 2)
     assert n["err_ours"] <= 2 and n["ours"] > 0 and n["jls"] > 0
+    r = bench_lossless.rate_row("MR_small", 1.0)
+    assert r["psnr"] >= r["psnr_ezw"] and r["coder"] in ("ezw", "pred")
