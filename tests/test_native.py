@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sdwtfast import _native
-from sdwtfast.errors import InvalidInputError, LimitExceededError
+from sdwtfast.errors import InvalidInputError, LimitExceededError, NativeError
 
 pytestmark = pytest.mark.native
 
@@ -91,3 +91,54 @@ def test_gil_released_threads_agree():
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         outs = list(pool.map(lambda _: _native.ezw_encode(c, 5)[0], range(8)))
     assert all(o == ref for o in outs)
+
+
+# ---- predictive coder (csrc/pred.c) through its binding ------------------------------------
+
+
+@pytest.mark.parametrize("maxval", [1, 255, 4095, 65535])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 40), (40, 1), (37, 53)])
+def test_pred_round_trip_and_mask(maxval, shape):
+    from sdwtfast.errors import CorruptStreamError
+
+    rng = np.random.default_rng(maxval + shape[0])
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
+    img = ((y * 7 + x * 3) % (maxval + 1)).astype(np.int32)
+    img[rng.random(shape) < 0.2] = rng.integers(0, maxval + 1)
+    s = _native.pred_encode(img, maxval)
+    assert np.array_equal(_native.pred_decode(s, *shape, maxval), img)
+    mask = rng.random(shape) < 0.6
+    junk = np.where(mask, img, -12345)  # outside the mask: ignored, even out of range
+    sm = _native.pred_encode(junk, maxval, mask=mask)
+    out = _native.pred_decode(sm, *shape, maxval, mask=mask)
+    assert np.array_equal(out[mask], img[mask])
+    assert _native.pred_encode(img, maxval, cap=max(len(s) - 1, 0)) is None
+    with pytest.raises(CorruptStreamError):
+        _native.pred_decode(s[:-1], *shape, maxval)
+    with pytest.raises(CorruptStreamError):
+        _native.pred_decode(s + b"\0", *shape, maxval)
+
+
+def test_pred_bad_arguments():
+    img = np.zeros((4, 4), np.int32)
+    with pytest.raises(NativeError, match="range"):
+        _native.pred_encode(img + 9, 8)  # value above maxval
+    with pytest.raises(NativeError):
+        _native.pred_encode(img, 0)
+    with pytest.raises(InvalidInputError):
+        _native.pred_encode(np.zeros((0, 4), np.int32), 8)
+    with pytest.raises(InvalidInputError):
+        _native.pred_encode(img, 8, mask=np.ones((3, 4), bool))
+    with pytest.raises(InvalidInputError):
+        _native.pred_decode(b"\0" * 8, 1 << 21, 1, 8)
+
+
+def test_pred_gil_released_threads_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(3)
+    imgs = [rng.integers(0, 4096, (96, 80)).astype(np.int32) for _ in range(6)]
+    serial = [_native.pred_encode(i, 4095) for i in imgs]
+    with ThreadPoolExecutor(3) as ex:
+        par = list(ex.map(lambda i: _native.pred_encode(i, 4095), imgs))
+    assert par == serial
