@@ -10,6 +10,7 @@
 #define KMAX 16        /* exponents of |e| <= 65535 are 0..15; one spare */
 #define NQ 405         /* sign-merged gradient contexts: q1 in 0..4, q2, q3 in -4..4 */
 #define BIAS_RESET 64  /* halve a bias context's statistics when it has seen this many */
+#define NPRED 8        /* predictors blended by their recent local accuracy */
 
 typedef struct pred_model {
     sdw_ctx zero[ACT_CLASSES];
@@ -23,6 +24,7 @@ typedef struct pred_model {
     uint32_t cost_corr[NQ]; /* decayed sums of |error| with and without the correction */
     uint32_t cost_raw[NQ];
     uint32_t cost_gap[NQ];
+    uint32_t cost_blend[NQ];
     int32_t gap_acc[NQ], gap_corr[NQ];
 } pred_model;
 
@@ -118,7 +120,8 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
     const int32_t corr_max = maxval < 128 ? maxval : 128;
     const int32_t gsc = maxval >= 255 ? (maxval + 1) / 256 : 1; /* CALIC thresholds: 8 bits */
     int32_t *prev_err = err_rows, *cur_err = err_rows + w;
-    memset(err_rows, 0, 2 * w * sizeof *err_rows);
+    int32_t *pe_prev = err_rows + 2 * w, *pe_cur = err_rows + 2 * w + NPRED * w;
+    memset(err_rows, 0, 2 * (1 + NPRED) * w * sizeof *err_rows);
     for (size_t i = 0; i < h; i++) {
         const int32_t *row = px + i * w;
         const int32_t *up = i > 0 ? row - w : NULL;
@@ -186,11 +189,44 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                 gap = (g2 + 2) >> 2;
             }
             const int32_t pgap = clamp32(gap + s * m->gap_corr[qi], 0, maxval);
+            /* blend of simple predictors (MED, GAP, W, N, planar, (W + NE) / 2, NE, W + NE - N),
+             * each weighted by 1 / (1 + its recent error at W, N, NW, NE)^3 */
+            int32_t pv[NPRED];
+            pv[0] = med;
+            pv[1] = clamp32(gap, 0, maxval);
+            pv[2] = a;
+            pv[3] = b;
+            pv[4] = clamp32(a + b - c, 0, maxval);
+            pv[5] = (a + d + 1) >> 1;
+            pv[6] = d;
+            pv[7] = clamp32(a + d - b, 0, maxval);
+            uint64_t wsum = 0, psum = 0;
+            for (int k = 0; k < NPRED; k++) {
+                const int32_t *ep = pe_prev + (size_t)k * w, *ec0 = pe_cur + (size_t)k * w;
+                uint64_t loc = (uint64_t)(j > 0 ? ec0[j - 1] : 0) + (uint64_t)ep[j] +
+                               (uint64_t)(j > 0 ? ep[j - 1] : 0) +
+                               (uint64_t)(j + 1 < w ? ep[j + 1] : 0) + 1u;
+                uint64_t wt = ((uint64_t)1 << 40) / (loc * loc * loc);
+                wt = wt ? wt : 1;
+                wsum += wt;
+                psum += wt * (uint64_t)pv[k];
+            }
+            /* every candidate lies in [0, maxval], so does the blend, so |e| <= maxval: the
+             * exponent code is capped at ilog2(maxval) */
+            const int32_t blend = (int32_t)((psum + wsum / 2) / wsum);
             const uint32_t cc = m->cost_corr[qi], cr = m->cost_raw[qi], cg = m->cost_gap[qi];
-            const int32_t pred = cc <= cr ? (cc <= cg ? pcorr : pgap) : (cr <= cg ? med : pgap);
+            const uint32_t cb = m->cost_blend[qi];
+            int32_t pred = cc <= cr ? (cc <= cg ? pcorr : pgap) : (cr <= cg ? med : pgap);
+            const uint32_t cbest = cc <= cr ? (cc <= cg ? cc : cg) : (cr <= cg ? cr : cg);
+            if (cb < cbest) {
+                pred = blend;
+            }
             if (mask != NULL && !mask[i * w + j]) {
                 dst[i * w + j] = pred;
                 cur_err[j] = 0;
+                for (int k = 0; k < NPRED; k++) {
+                    pe_cur[(size_t)k * w + j] = 0;
+                }
                 continue;
             }
             /* coding context */
@@ -241,6 +277,10 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             m->cost_raw[qi] += (uint32_t)abs32(x - med);
             const int32_t eg = s * (x - pgap);
             m->cost_gap[qi] += (uint32_t)abs32(eg);
+            m->cost_blend[qi] += (uint32_t)abs32(x - blend);
+            for (int k = 0; k < NPRED; k++) {
+                pe_cur[(size_t)k * w + j] = abs32(x - pv[k]);
+            }
             int32_t *gq = &m->gap_acc[qi], *gc = &m->gap_corr[qi];
             *gq += eg;
             if (*nq == BIAS_RESET) {
@@ -249,6 +289,7 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                 m->cost_corr[qi] /= 2;
                 m->cost_raw[qi] /= 2;
                 m->cost_gap[qi] /= 2;
+                m->cost_blend[qi] /= 2;
                 *gq = *gq >= 0 ? *gq / 2 : -((-*gq + 1) / 2);
             }
             (*nq)++;
@@ -293,6 +334,9 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
         int32_t *t = prev_err;
         prev_err = cur_err;
         cur_err = t;
+        t = pe_prev;
+        pe_prev = pe_cur;
+        pe_cur = t;
         if (cd->decoding) {
             if (!sdw_adec_ok(&cd->dec)) {
                 return SDW_ETRUNCATED;
@@ -314,7 +358,7 @@ static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, int3
         return SDW_EINVAL;
     }
     size_t nrow;
-    if ((st = sdw_mul_size(2, w, &nrow)) != SDW_OK ||
+    if ((st = sdw_mul_size(2 * (1 + NPRED), w, &nrow)) != SDW_OK ||
         (st = sdw_mul_size(nrow, sizeof **rows, &nrow)) != SDW_OK) {
         return st;
     }

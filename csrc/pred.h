@@ -8,10 +8,13 @@
  *
  * Pixels are coded in raster order. For pixel x with causal neighbours a (west), b (north),
  * c (north-west) and d (north-east):
- *   prediction  the median edge detector of LOCO-I, MED(a, b, c), plus a bias correction
- *               learned per context of the three quantised gradients d - b, b - c, c - a
- *               (365 sign-merged contexts, thresholds scaled with the value range as in
- *               JPEG-LS), clamped to [0, maxval];
+ *   prediction  per context of the three quantised gradients d - b, b - c, c - a (365
+ *               sign-merged contexts, thresholds scaled with the value range as in JPEG-LS),
+ *               the candidate with the smallest decayed |error| sum so far among: the median
+ *               edge detector of LOCO-I, MED(a, b, c), with and without the context's JPEG-LS
+ *               bias correction; CALIC's gradient-adjusted prediction with its own
+ *               correction; and a blend of eight simple predictors, each weighted by the
+ *               inverse cube of its recent error around the pixel. Always in [0, maxval];
  *   coding      the error e = x - prediction (sign-flipped with the gradient context) through
  *               the adaptive binary arithmetic coder of arith.h: a zero flag, a sign and an
  *               Elias-gamma binarisation of |e| (unary exponent, mantissa bits), every decision
