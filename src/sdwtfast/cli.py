@@ -381,11 +381,14 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--roi", help="'auto', 'none', boxes 'y0,x0,y1,x1;...' or a mask .npy")
     e.add_argument("--roi-max-error", type=int, default=0,
                    help="max |error| on ROI pixels (0 = lossless, the default)")
-    e.add_argument("--roi-bpp", type=float, help="lossy ROI at this rate instead")
+    e.add_argument("--roi-bpp", type=float,
+                   help="ROI at this rate instead (9/7 EZW, or prediction with an error bound "
+                        "or lossless when that has the lower MSE in the same budget)")
     e.add_argument("--background", default="wavelet", choices=("wavelet", "learned", "lossless"),
                    help="coder outside the ROI (default wavelet: measured better than learned)")
     e.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
-    e.add_argument("--wavelet", choices=("5/3", "9/7", "haar"))
+    e.add_argument("--wavelet", choices=("5/3", "9/7", "haar"),
+                   help="force this wavelet (with --roi-bpp: no predictive alternative)")
     e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
     e.add_argument("--force", action="store_true", help="overwrite the output")
     keys(e)
