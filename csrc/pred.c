@@ -10,6 +10,7 @@
 #define KMAX 16        /* exponents of |e| <= 65535 are 0..15; one spare */
 #define NQ 405         /* sign-merged gradient contexts: q1 in 0..4, q2, q3 in -4..4 */
 #define BIAS_RESET 64  /* halve a bias context's statistics when it has seen this many */
+#define BLEND_TAB 4096 /* local errors below this take their blend weight from a table */
 #define NPRED 8        /* predictors blended by their recent local accuracy */
 
 typedef struct pred_model {
@@ -26,6 +27,7 @@ typedef struct pred_model {
     uint32_t cost_gap[NQ];
     uint32_t cost_blend[NQ];
     int32_t gap_acc[NQ], gap_corr[NQ];
+    uint64_t blend_wt[BLEND_TAB]; /* blend_weight() of small local errors, precomputed */
 } pred_model;
 
 typedef struct pred_coder {
@@ -99,6 +101,14 @@ static void thresholds(int32_t maxval, int32_t *t1, int32_t *t2, int32_t *t3)
     *t3 = c;
 }
 
+/* Weight of a blended predictor whose local error sum (plus one) is loc >= 1: 2^40 / loc^3, at
+ * least 1 (loc <= 4 * 65535 + 1, so loc^3 fits in 64 bits). */
+static inline uint64_t blend_weight(uint64_t loc)
+{
+    uint64_t wt = ((uint64_t)1 << 40) / (loc * loc * loc);
+    return wt ? wt : 1;
+}
+
 static inline int activity_class(uint32_t act)
 {
     uint32_t v = act + 1u;
@@ -121,6 +131,7 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
     const int32_t gsc = maxval >= 255 ? (maxval + 1) / 256 : 1; /* CALIC thresholds: 8 bits */
     int32_t *prev_err = err_rows, *cur_err = err_rows + w;
     int32_t *pe_prev = err_rows + 2 * w, *pe_cur = err_rows + 2 * w + NPRED * w;
+    static const int32_t zeros[NPRED] = {0};
     memset(err_rows, 0, 2 * (1 + NPRED) * w * sizeof *err_rows);
     for (size_t i = 0; i < h; i++) {
         const int32_t *row = px + i * w;
@@ -201,13 +212,15 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             pv[6] = d;
             pv[7] = clamp32(a + d - b, 0, maxval);
             uint64_t wsum = 0, psum = 0;
+            /* errors are stored pixel-major (NPRED per pixel); outside the row they are 0 */
+            const int32_t *e_w = j > 0 ? pe_cur + (j - 1) * NPRED : zeros;
+            const int32_t *e_n = pe_prev + j * NPRED;
+            const int32_t *e_nw = j > 0 ? pe_prev + (j - 1) * NPRED : zeros;
+            const int32_t *e_ne = j + 1 < w ? pe_prev + (j + 1) * NPRED : zeros;
             for (int k = 0; k < NPRED; k++) {
-                const int32_t *ep = pe_prev + (size_t)k * w, *ec0 = pe_cur + (size_t)k * w;
-                uint64_t loc = (uint64_t)(j > 0 ? ec0[j - 1] : 0) + (uint64_t)ep[j] +
-                               (uint64_t)(j > 0 ? ep[j - 1] : 0) +
-                               (uint64_t)(j + 1 < w ? ep[j + 1] : 0) + 1u;
-                uint64_t wt = ((uint64_t)1 << 40) / (loc * loc * loc);
-                wt = wt ? wt : 1;
+                uint64_t loc = (uint64_t)e_w[k] + (uint64_t)e_n[k] + (uint64_t)e_nw[k] +
+                               (uint64_t)e_ne[k] + 1u;
+                uint64_t wt = loc < BLEND_TAB ? m->blend_wt[loc] : blend_weight(loc);
                 wsum += wt;
                 psum += wt * (uint64_t)pv[k];
             }
@@ -225,7 +238,7 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                 dst[i * w + j] = pred;
                 cur_err[j] = 0;
                 for (int k = 0; k < NPRED; k++) {
-                    pe_cur[(size_t)k * w + j] = 0;
+                    pe_cur[j * NPRED + k] = 0;
                 }
                 continue;
             }
@@ -279,7 +292,7 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             m->cost_gap[qi] += (uint32_t)abs32(eg);
             m->cost_blend[qi] += (uint32_t)abs32(x - blend);
             for (int k = 0; k < NPRED; k++) {
-                pe_cur[(size_t)k * w + j] = abs32(x - pv[k]);
+                pe_cur[j * NPRED + k] = abs32(x - pv[k]);
             }
             int32_t *gq = &m->gap_acc[qi], *gc = &m->gap_corr[qi];
             *gq += eg;
@@ -374,6 +387,9 @@ static sdw_status setup(size_t h, size_t w, int32_t maxval, pred_model **m, int3
     sdw_ctx_init(&(*m)->expo[0][0], (size_t)ACT_CLASSES * KMAX);
     sdw_ctx_init(&(*m)->mant_hi[0][0], (size_t)ACT_CLASSES * KMAX);
     sdw_ctx_init(&(*m)->mant_lo[0][0], (size_t)KMAX * KMAX);
+    for (uint64_t k = 1; k < BLEND_TAB; k++) {
+        (*m)->blend_wt[k] = blend_weight(k);
+    }
     return SDW_OK;
 }
 
