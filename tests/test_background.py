@@ -182,3 +182,35 @@ def test_4096_image_decodes_in_bounded_memory():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) < 2 * 1024 * 1024  # KiB
+
+
+def test_retrained_stride8_model_and_old_streams(tmp_path, monkeypatch):
+    """`train_background --layers 3` writes a stride-8 model that the codec loads and tiles;
+    streams made with the shipped weights still decode while it is in use."""
+    pytest.importorskip("pydicom")
+    from sdwtfast import train_background as tb
+
+    img = smooth(70, 45, seed=9)
+    old = bg.encode(img, quality=2)
+    ref_old = bg.decode(old)
+    try:
+        tb.main(["--steps", "3", "--batch", "4", "--patch", "32", "--layers", "3", "--n", "8",
+                 "--m", "16", "--checkpoint-every", "3", "--log-every", "1", "--threads", "1",
+                 "--cpu", "--no-eval", "--out", str(tmp_path)])
+    except FileNotFoundError as exc:
+        pytest.skip(f"development images not installed: {exc}")
+    path = tmp_path / "background_v2.pt"
+    assert path.exists()
+    monkeypatch.setenv("SDWTFAST_BG_WEIGHTS", str(path))
+    assert bg.model_id() == "sdwbg-fp-gain-v2" and bg._codec().stride == 8
+    for shape in [(1, 1), (70, 45), (600, 9)]:
+        x = smooth(*shape, seed=shape[0])
+        s = bg.encode(x, quality=1)
+        out = bg.decode(s)
+        assert out.shape == x.shape and out.dtype == x.dtype
+        assert np.array_equal(bg.decode(s), out)
+    assert np.array_equal(bg.decode(old), ref_old)  # found among the shipped weights
+    with pytest.raises(UnsupportedFormatError, match="not available"):
+        bad = bytearray(old)
+        bad[24:32] = bytes(8)
+        bg.decode(bytes(bad))
