@@ -101,6 +101,62 @@ static void thresholds(int32_t maxval, int32_t *t1, int32_t *t2, int32_t *t3)
     *t3 = c;
 }
 
+/* Halves an accumulated error, rounding toward minus infinity as JPEG-LS does. */
+static inline int32_t halve(int32_t v)
+{
+    return v >= 0 ? v / 2 : -((-v + 1) / 2);
+}
+
+/* JPEG-LS's bias update of one context after its count *n has been incremented: the correction
+ * *corr moves by at most one per sample, so a lone outlier (an edge) cannot shift a whole
+ * context's predictions. */
+static inline void bias_step(int32_t *acc, int32_t n, int32_t *corr, int32_t corr_max)
+{
+    if (*acc <= -n) {
+        *acc += n;
+        if (*corr > -corr_max) {
+            (*corr)--;
+        }
+        if (*acc <= -n) {
+            *acc = -n + 1;
+        }
+    } else if (*acc > 0) {
+        *acc -= n;
+        if (*corr < corr_max) {
+            (*corr)++;
+        }
+        if (*acc > 0) {
+            *acc = 0;
+        }
+    }
+}
+
+/* CALIC's gradient-adjusted prediction from the causal neighbours (ww = west of a, nn = north of
+ * b, nne = north of d); gsc scales CALIC's 8-bit thresholds to the value range. */
+static inline int32_t gap_predict(int32_t a, int32_t b, int32_t c, int32_t d, int32_t ww,
+                                  int32_t nn, int32_t nne, int32_t gsc)
+{
+    const int32_t dh = abs32(a - ww) + abs32(b - c) + abs32(b - d);
+    const int32_t dv = abs32(a - c) + abs32(b - nn) + abs32(d - nne);
+    if (dv - dh > 80 * gsc) {
+        return a;
+    }
+    if (dh - dv > 80 * gsc) {
+        return b;
+    }
+    int32_t g2 = 2 * (a + b) + (d - c); /* 4 x ((a + b) / 2 + (d - c) / 4) */
+    if (dv - dh > 32 * gsc) {
+        g2 = (g2 + 4 * a) / 2;
+    } else if (dv - dh > 8 * gsc) {
+        g2 = (3 * g2 + 4 * a) / 4;
+    } else if (dh - dv > 32 * gsc) {
+        g2 = (g2 + 4 * b) / 2;
+    } else if (dh - dv > 8 * gsc) {
+        g2 = (3 * g2 + 4 * b) / 4;
+    }
+    return (g2 + 2) >> 2;
+}
+
 /* Weight of a blended predictor whose local error sum (plus one) is loc >= 1: 2^40 / loc^3, at
  * least 1 (loc <= 4 * 65535 + 1, so loc^3 fits in 64 bits). */
 static inline uint64_t blend_weight(uint64_t loc)
@@ -173,32 +229,9 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
              * region's first pixel would otherwise bias every flat pixel after it */
             const int flat = q1 == 0 && q2 == 0 && q3 == 0;
             const int32_t pcorr = flat ? med : clamp32(med + s * m->bias_corr[qi], 0, maxval);
-            /* the correction is used only where it has been paying off: on synthetic content
-             * MED alone is often exact and a drifting correction would only add errors */
-            /* CALIC's gradient-adjusted prediction */
-            int32_t ww = j > 1 ? row[j - 2] : a;
-            int32_t nn = up2 ? up2[j] : b;
-            int32_t nne = up2 && j + 1 < w ? up2[j + 1] : d;
-            int32_t dh = abs32(a - ww) + abs32(b - c) + abs32(b - d);
-            int32_t dv = abs32(a - c) + abs32(b - nn) + abs32(d - nne);
-            int32_t gap;
-            if (dv - dh > 80 * gsc) {
-                gap = a;
-            } else if (dh - dv > 80 * gsc) {
-                gap = b;
-            } else {
-                int32_t g2 = 2 * (a + b) + (d - c); /* 4 x ((a + b) / 2 + (d - c) / 4) */
-                if (dv - dh > 32 * gsc) {
-                    g2 = (g2 + 4 * a) / 2;
-                } else if (dv - dh > 8 * gsc) {
-                    g2 = (3 * g2 + 4 * a) / 4;
-                } else if (dh - dv > 32 * gsc) {
-                    g2 = (g2 + 4 * b) / 2;
-                } else if (dh - dv > 8 * gsc) {
-                    g2 = (3 * g2 + 4 * b) / 4;
-                }
-                gap = (g2 + 2) >> 2;
-            }
+            const int32_t gap =
+                gap_predict(a, b, c, d, j > 1 ? row[j - 2] : a, up2 ? up2[j] : b,
+                            up2 && j + 1 < w ? up2[j + 1] : d, gsc);
             const int32_t pgap = clamp32(gap + s * m->gap_corr[qi], 0, maxval);
             /* blend of simple predictors (MED, GAP, W, N, planar, (W + NE) / 2, NE, W + NE - N),
              * each weighted by 1 / (1 + its recent error at W, N, NW, NE)^3 */
@@ -227,6 +260,9 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
             /* every candidate lies in [0, maxval], so does the blend, so |e| <= maxval: the
              * exponent code is capped at ilog2(maxval) */
             const int32_t blend = (int32_t)((psum + wsum / 2) / wsum);
+            /* the candidate with the smallest decayed |error| sum in this context predicts: on
+             * synthetic content MED alone is often exact and a drifting correction would only
+             * add errors; on textured content the blend or GAP does better */
             const uint32_t cc = m->cost_corr[qi], cr = m->cost_raw[qi], cg = m->cost_gap[qi];
             const uint32_t cb = m->cost_blend[qi];
             int32_t pred = cc <= cr ? (cc <= cg ? pcorr : pgap) : (cr <= cg ? med : pgap);
@@ -281,67 +317,30 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                 }
                 dst[i * w + j] = x;
             }
-            /* JPEG-LS bias update: the correction moves by at most one per sample, so a
-             * lone outlier (an edge) cannot shift a whole context's predictions */
-            int32_t *bq = &m->bias_acc[qi], *nq = &m->bias_n[qi], *cq = &m->bias_corr[qi];
-            const int32_t ec = s * (x - pcorr); /* error of the corrected prediction */
-            *bq += flat ? 0 : ec;
+            /* statistics of the context: costs of every candidate, both bias corrections */
+            const int32_t ec = s * (x - pcorr); /* error of the corrected MED prediction */
+            const int32_t eg = s * (x - pgap);  /* error of the corrected GAP prediction */
             m->cost_corr[qi] += (uint32_t)abs32(ec);
             m->cost_raw[qi] += (uint32_t)abs32(x - med);
-            const int32_t eg = s * (x - pgap);
             m->cost_gap[qi] += (uint32_t)abs32(eg);
             m->cost_blend[qi] += (uint32_t)abs32(x - blend);
             for (int k = 0; k < NPRED; k++) {
                 pe_cur[j * NPRED + k] = abs32(x - pv[k]);
             }
-            int32_t *gq = &m->gap_acc[qi], *gc = &m->gap_corr[qi];
-            *gq += eg;
-            if (*nq == BIAS_RESET) {
-                *bq = *bq >= 0 ? *bq / 2 : -((-*bq + 1) / 2);
-                *nq /= 2;
+            m->bias_acc[qi] += flat ? 0 : ec;
+            m->gap_acc[qi] += eg;
+            if (m->bias_n[qi] == BIAS_RESET) {
+                m->bias_acc[qi] = halve(m->bias_acc[qi]);
+                m->gap_acc[qi] = halve(m->gap_acc[qi]);
+                m->bias_n[qi] /= 2;
                 m->cost_corr[qi] /= 2;
                 m->cost_raw[qi] /= 2;
                 m->cost_gap[qi] /= 2;
                 m->cost_blend[qi] /= 2;
-                *gq = *gq >= 0 ? *gq / 2 : -((-*gq + 1) / 2);
             }
-            (*nq)++;
-            if (*bq <= -*nq) {
-                *bq += *nq;
-                if (*cq > -corr_max) {
-                    (*cq)--;
-                }
-                if (*bq <= -*nq) {
-                    *bq = -*nq + 1;
-                }
-            } else if (*bq > 0) {
-                *bq -= *nq;
-                if (*cq < corr_max) {
-                    (*cq)++;
-                }
-                if (*bq > 0) {
-                    *bq = 0;
-                }
-            }
-            /* the same update for the gradient-adjusted prediction's own correction (its N is
-             * the context's) */
-            if (*gq <= -*nq) {
-                *gq += *nq;
-                if (*gc > -corr_max) {
-                    (*gc)--;
-                }
-                if (*gq <= -*nq) {
-                    *gq = -*nq + 1;
-                }
-            } else if (*gq > 0) {
-                *gq -= *nq;
-                if (*gc < corr_max) {
-                    (*gc)++;
-                }
-                if (*gq > 0) {
-                    *gq = 0;
-                }
-            }
+            const int32_t nq = ++m->bias_n[qi];
+            bias_step(&m->bias_acc[qi], nq, &m->bias_corr[qi], corr_max);
+            bias_step(&m->gap_acc[qi], nq, &m->gap_corr[qi], corr_max);
             cur_err[j] = ev;
         }
         int32_t *t = prev_err;
