@@ -173,6 +173,30 @@ static inline int activity_class(uint32_t act)
     return cls < ACT_CLASSES ? cls : ACT_CLASSES - 1;
 }
 
+/* Codes (or decodes) one residual ev, |ev| <= 2^(kmax + 1) - 1: a zero flag, the sign, the
+ * exponent k = floor(log2 |ev|) in unary (at most kmax ones, no terminator after kmax) and the
+ * k bits under the leading one. Returns the residual (the decoded one when decoding). */
+static inline int32_t code_residual(pred_coder *cd, pred_model *m, int cls, int sc, int kmax,
+                                    int32_t ev)
+{
+    if (!code_bit(cd, &m->zero[cls], ev != 0)) {
+        return 0;
+    }
+    const int neg = code_bit(cd, &m->sign[cls][sc], ev < 0);
+    const uint32_t mag = (uint32_t)abs32(ev);
+    const int k_enc = cd->decoding ? 0 : ilog2_u32(mag);
+    int k = 0;
+    while (k < kmax && code_bit(cd, &m->expo[cls][k], k < k_enc)) {
+        k++;
+    }
+    uint32_t v = 1;
+    for (int p = k - 1; p >= 0; p--) {
+        sdw_ctx *ctx = p == k - 1 ? &m->mant_hi[cls][k] : &m->mant_lo[k][p];
+        v = (v << 1) | (uint32_t)code_bit(cd, ctx, (int)((mag >> p) & 1u));
+    }
+    return neg ? -(int32_t)v : (int32_t)v;
+}
+
 /* The shared traversal. Encoder: px = the image, dst = NULL, or, with a mask, px = dst = a
  * working copy of the image. Decoder: px = dst = the output. Pixels outside the mask take their
  * prediction (written to dst) and cost nothing. */
@@ -292,23 +316,11 @@ static sdw_status traverse(pred_coder *cd, pred_model *m, const int32_t *px, int
                 }
                 ev = s * (x - pred);
             }
-            if (code_bit(cd, &m->zero[cls], ev != 0)) {
-                int32_t ew = j > 0 ? cur_err[j - 1] : 0, en = prev_err[j];
-                int sc = (ew > 0) - (ew < 0) + 1 + 3 * ((en > 0) - (en < 0) + 1);
-                int neg = code_bit(cd, &m->sign[cls][sc], ev < 0);
-                uint32_t mag = (uint32_t)abs32(ev);
-                int k = cd->decoding ? 0 : ilog2_u32(mag);
-                int kk = 0;
-                while (kk < kmax && code_bit(cd, &m->expo[cls][kk], kk < k)) {
-                    kk++;
-                }
-                k = kk;
-                uint32_t v = 1;
-                for (int p = k - 1; p >= 0; p--) {
-                    sdw_ctx *ctx = p == k - 1 ? &m->mant_hi[cls][k] : &m->mant_lo[k][p];
-                    v = (v << 1) | (uint32_t)code_bit(cd, ctx, (int)((mag >> p) & 1u));
-                }
-                ev = neg ? -(int32_t)v : (int32_t)v;
+            {
+                /* sign context: the signs of the west and north coded residuals */
+                const int32_t ew = j > 0 ? cur_err[j - 1] : 0, en = prev_err[j];
+                const int sc = (ew > 0) - (ew < 0) + 1 + 3 * ((en > 0) - (en < 0) + 1);
+                ev = code_residual(cd, m, cls, sc, kmax, ev);
             }
             int32_t x = pred + s * ev;
             if (cd->decoding) {
