@@ -502,3 +502,18 @@ def test_rate_mode_prediction_in_a_hybrid():
     m = _box_mask(img.shape, box)
     bound = inf["params"].get("roi.max_error", 0)
     assert np.abs(out.astype(np.int64) - img)[m].max() <= bound
+
+
+@pytest.mark.parametrize("d", [0, 2])
+def test_same_bytes_with_one_cpu_or_several(ct, monkeypatch, d):
+    """The predictive coder runs in a second thread when there are CPUs for it; the file must
+    not depend on that."""
+    import os
+
+    img = np.ascontiguousarray(ct[100:300, 50:330])
+    box = [(20, 30, 120, 200)]
+    several = [sdwtfast.encode(img, roi_max_error=d), sdwtfast.encode(img, roi=box,
+                                                                      roi_max_error=d)]
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    one = [sdwtfast.encode(img, roi_max_error=d), sdwtfast.encode(img, roi=box, roi_max_error=d)]
+    assert one == several

@@ -16,6 +16,8 @@ unless asked.
 from __future__ import annotations
 
 import math
+import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +84,39 @@ def _decode_lossless(payload: bytes, shape, lv: int, top: int, coef_mask) -> np.
         return n.lift53_inverse(q, lv)
     except InvalidInputError as exc:
         raise CorruptStreamError(f"ROI stream decodes to bad coefficients: {exc}") from exc
+
+
+def _both_lossless(x: np.ndarray, lv: int, coef_mask, xp: np.ndarray | None, qmax: int,
+                   pixel_mask) -> tuple[tuple[bytes, int], bytes | None]:
+    """The EZW payload of ``x`` and the predictive stream of ``xp`` (None: not tried).
+
+    Both C coders release the GIL, so with more than one CPU the predictive coder runs in a
+    second thread while EZW runs in this one; on one CPU it runs after EZW, capped at the EZW
+    stream's size so that it stops as soon as it cannot win. The result is the same either way.
+    """
+    n = _native()
+    if xp is None:
+        return _code_lossless(x, lv, coef_mask), None
+    if (os.cpu_count() or 1) < 2:
+        ezw = _code_lossless(x, lv, coef_mask)
+        return ezw, n.pred_encode(xp, qmax, cap=len(ezw[0]) - 1, mask=pixel_mask)
+    out: list[Any] = [None, None]
+
+    def run_pred() -> None:
+        try:
+            out[0] = n.pred_encode(xp, qmax, mask=pixel_mask)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            out[1] = exc
+
+    t = threading.Thread(target=run_pred, name="sdwtfast-pred", daemon=True)
+    t.start()
+    try:
+        ezw = _code_lossless(x, lv, coef_mask)
+    finally:
+        t.join()
+    if out[1] is not None:
+        raise out[1]
+    return ezw, out[0]
 
 
 def _pred_maxval(mode: str, vmin: int, vmax: int, d: int) -> int:
@@ -353,19 +388,17 @@ def encode(
             step = 2 * d + 1
             x = ((a.astype(np.int64) - vmin + d) // step).astype(np.int32)
             params["roi.max_error"] = d
-        payload, top = _code_lossless(x, lv, sup)
+        # the predictive coder competes (on the ROI's pixels only when there is a ROI); the
+        # smaller stream is kept (EZW on a tie)
+        qmax = _pred_maxval(mode, vmin, vmax, d)
+        xp = x if d else x - np.int32(vmin - dc)
+        (payload, top), alt = _both_lossless(x, lv, sup, xp if qmax > 0 else None, qmax, mask)
         params["roi.top"] = top
         rep.roi_coder = "ezw"
-        # the predictive coder competes (on the ROI's pixels only when there is a ROI); the
-        # smaller stream is kept
-        qmax = _pred_maxval(mode, vmin, vmax, d)
-        if qmax > 0:
-            xp = x if d else x - np.int32(vmin - dc)
-            alt = _native().pred_encode(xp, qmax, cap=len(payload) - 1, mask=mask)
-            if alt is not None:
-                payload, wv, roi_section = alt, "none", _ct.SectionType.PRED
-                del params["roi.top"]
-                rep.roi_coder = "pred"
+        if alt is not None and len(alt) < len(payload):
+            payload, wv, roi_section = alt, "none", _ct.SectionType.PRED
+            del params["roi.top"]
+            rep.roi_coder = "pred"
     sections.append(_ct.Section(roi_section, payload))
     t_roi_code = time.perf_counter()
     # ---- background branch
