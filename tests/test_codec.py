@@ -517,3 +517,15 @@ def test_same_bytes_with_one_cpu_or_several(ct, monkeypatch, d):
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     one = [sdwtfast.encode(img, roi_max_error=d), sdwtfast.encode(img, roi=box, roi_max_error=d)]
     assert one == several
+
+
+def test_explicit_wavelet_keeps_the_ezw_stream(ct):
+    img = np.ascontiguousarray(ct[:128, :128])
+    for kw in (dict(), dict(roi_max_error=2), dict(roi=[(8, 8, 64, 64)])):
+        auto, forced = sdwtfast.encode(img, **kw), sdwtfast.encode(img, wavelet="5/3", **kw)
+        assert "pred" in sdwtfast.info(auto)["sections"]  # the CT: prediction wins
+        assert "roi" in sdwtfast.info(forced)["sections"]
+        assert sdwtfast.info(forced)["wavelet"] == "5/3"
+        err = np.abs(sdwtfast.decode(forced).astype(np.int64) - img)
+        region = _box_mask(img.shape, kw["roi"][0]) if "roi" in kw else np.ones(img.shape, bool)
+        assert err[region].max() <= kw.get("roi_max_error", 0)

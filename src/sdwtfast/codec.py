@@ -286,7 +286,8 @@ def encode(
         "wavelet": bits per background pixel (default 0.15).
     wavelet : {"5/3", "9/7", "haar"}, optional
         ROI wavelet: "5/3" (the only choice for lossless / near-lossless), "9/7" default for
-        ``roi_bpp``.
+        ``roi_bpp``. Given explicitly, the ROI is always wavelet/EZW coded (an embedded
+        stream): the predictive coder does not compete.
     preprocess : sequence of str
         Opt-in preprocessing (:data:`sdwtfast.preprocess.STEPS`), recorded in the header. The
         lossless guarantee then applies to the preprocessed image.
@@ -392,7 +393,8 @@ def encode(
         # smaller stream is kept (EZW on a tie)
         qmax = _pred_maxval(mode, vmin, vmax, d)
         xp = x if d else x - np.int32(vmin - dc)
-        (payload, top), alt = _both_lossless(x, lv, sup, xp if qmax > 0 else None, qmax, mask)
+        try_pred = qmax > 0 and wavelet is None  # an explicit "5/3" asks for the EZW stream
+        (payload, top), alt = _both_lossless(x, lv, sup, xp if try_pred else None, qmax, mask)
         params["roi.top"] = top
         rep.roi_coder = "ezw"
         if alt is not None and len(alt) < len(payload):
