@@ -388,7 +388,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="coder outside the ROI (default wavelet: measured better than learned)")
     e.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
     e.add_argument("--wavelet", choices=("5/3", "9/7", "haar"),
-                   help="force this wavelet (with --roi-bpp: no predictive alternative)")
+                   help="force this wavelet: the ROI is EZW coded, no predictive alternative")
     e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
     e.add_argument("--force", action="store_true", help="overwrite the output")
     keys(e)
