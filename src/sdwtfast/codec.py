@@ -101,10 +101,11 @@ def _both_lossless(x: np.ndarray, lv: int, coef_mask, xp: np.ndarray | None, qma
         ezw = _code_lossless(x, lv, coef_mask)
         return ezw, n.pred_encode(xp, qmax, cap=len(ezw[0]) - 1, mask=pixel_mask)
     out: list[Any] = [None, None]
+    raw = (xp.size * int(qmax).bit_length() + 7) // 8 + 1024  # never worth more than raw
 
     def run_pred() -> None:
         try:
-            out[0] = n.pred_encode(xp, qmax, mask=pixel_mask)
+            out[0] = n.pred_encode(xp, qmax, cap=raw, mask=pixel_mask)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
             out[1] = exc
 
