@@ -529,3 +529,13 @@ def test_explicit_wavelet_keeps_the_ezw_stream(ct):
         err = np.abs(sdwtfast.decode(forced).astype(np.int64) - img)
         region = _box_mask(img.shape, kw["roi"][0]) if "roi" in kw else np.ones(img.shape, bool)
         assert err[region].max() <= kw.get("roi_max_error", 0)
+
+
+def test_same_bytes_on_noise_where_both_coders_exceed_raw(monkeypatch):
+    import os
+
+    img = np.random.default_rng(4).integers(0, 65536, (96, 80)).astype(np.uint16)
+    several = sdwtfast.encode(img)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert sdwtfast.encode(img) == several
+    assert np.array_equal(sdwtfast.decode(several), img)

@@ -92,16 +92,19 @@ def _both_lossless(x: np.ndarray, lv: int, coef_mask, xp: np.ndarray | None, qma
 
     Both C coders release the GIL, so with more than one CPU the predictive coder runs in a
     second thread while EZW runs in this one; on one CPU it runs after EZW, capped at the EZW
-    stream's size so that it stops as soon as it cannot win. The result is the same either way.
+    stream's size so that it stops as soon as it cannot win. Either way a predictive stream
+    longer than the raw pixels is dropped, so the caller's choice (the shorter stream) and the
+    file are the same.
     """
     n = _native()
     if xp is None:
         return _code_lossless(x, lv, coef_mask), None
+    raw = (xp.size * int(qmax).bit_length() + 7) // 8 + 1024  # never worth more than raw
     if (os.cpu_count() or 1) < 2:
         ezw = _code_lossless(x, lv, coef_mask)
-        return ezw, n.pred_encode(xp, qmax, cap=len(ezw[0]) - 1, mask=pixel_mask)
+        cap = min(raw, len(ezw[0]) - 1)
+        return ezw, n.pred_encode(xp, qmax, cap=cap, mask=pixel_mask)
     out: list[Any] = [None, None]
-    raw = (xp.size * int(qmax).bit_length() + 7) // 8 + 1024  # never worth more than raw
 
     def run_pred() -> None:
         try:
