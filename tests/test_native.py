@@ -142,3 +142,26 @@ def test_pred_gil_released_threads_agree():
     with ThreadPoolExecutor(3) as ex:
         par = list(ex.map(lambda i: _native.pred_encode(i, 4095), imgs))
     assert par == serial
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40), bits=st.integers(1, 16),
+       seed=st.integers(0, 2**32 - 1), masked=st.booleans(), smooth=st.booleans())
+def test_pred_property_round_trip(h, w, bits, seed, masked, smooth):
+    rng = np.random.default_rng(seed)
+    maxval = (1 << bits) - 1
+    if smooth:
+        y, x = np.mgrid[0:h, 0:w]
+        img = ((y * rng.integers(0, 5) + x * rng.integers(0, 5)) % (maxval + 1)).astype(np.int32)
+    else:
+        img = rng.integers(0, maxval + 1, (h, w)).astype(np.int32)
+    mask = rng.random((h, w)) < 0.7 if masked else None
+    s = _native.pred_encode(img, maxval, mask=mask)
+    out = _native.pred_decode(s, h, w, maxval, mask=mask)
+    sel = np.ones((h, w), bool) if mask is None else mask
+    assert np.array_equal(out[sel], img[sel])
+    assert out.min() >= 0 and out.max() <= maxval
