@@ -213,6 +213,16 @@ def bitmap_decode(const uint8_t[::1] data, size_t h, size_t w):
 PRED_MAX_VALUE = 65535
 
 
+def _pixel_mask(mask, size_t h, size_t w, str where):
+    """``mask`` as a C-contiguous (h, w) uint8 array of 0 / 1, or None."""
+    if mask is None:
+        return None
+    m = np.ascontiguousarray(np.asarray(mask) != 0, dtype=np.uint8)
+    if m.ndim != 2 or <size_t>m.shape[0] != h or <size_t>m.shape[1] != w:
+        raise InvalidInputError(f"{where}: mask shape differs from the image's")
+    return m
+
+
 def pred_encode(image, int32_t maxval, cap=None, mask=None):
     """Predictive lossless coding of a 2-D image with values in [0, maxval] (csrc/pred.h).
 
@@ -224,13 +234,8 @@ def pred_encode(image, int32_t maxval, cap=None, mask=None):
     cdef size_t h = a.shape[0], w = a.shape[1], out_len = 0
     if h == 0 or w == 0:
         raise InvalidInputError("pred_encode: empty image")
-    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m
-    cdef const uint8_t *mp = NULL
-    if mask is not None:
-        m = np.ascontiguousarray(np.asarray(mask) != 0, dtype=np.uint8)
-        if <size_t>m.shape[0] != h or <size_t>m.shape[1] != w:
-            raise InvalidInputError("pred_encode: mask shape differs from the image's")
-        mp = &m[0, 0]
+    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m = _pixel_mask(mask, h, w, "pred_encode")
+    cdef const uint8_t *mp = &m[0, 0] if m is not None else NULL
     cdef size_t c = 3 * h * w + 64 if cap is None else <size_t>max(int(cap), 0)
     cdef size_t alloc = c if c > 0 else 1
     cdef cnp.ndarray[uint8_t, ndim=1, mode="c"] out = np.empty(alloc, dtype=np.uint8)
@@ -252,13 +257,8 @@ def pred_decode(const uint8_t[::1] data, size_t h, size_t w, int32_t maxval, mas
         raise InvalidInputError("pred_decode: empty image")
     if h > (1 << 20) or w > (1 << 20) or h * w > (1 << 30):
         raise InvalidInputError("pred_decode: image exceeds the size limits")
-    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m
-    cdef const uint8_t *mp = NULL
-    if mask is not None:
-        m = np.ascontiguousarray(np.asarray(mask) != 0, dtype=np.uint8)
-        if <size_t>m.shape[0] != h or <size_t>m.shape[1] != w:
-            raise InvalidInputError("pred_decode: mask shape differs from the image's")
-        mp = &m[0, 0]
+    cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m = _pixel_mask(mask, h, w, "pred_decode")
+    cdef const uint8_t *mp = &m[0, 0] if m is not None else NULL
     cdef cnp.ndarray[int32_t, ndim=2, mode="c"] a = np.empty((h, w), dtype=np.int32)
     cdef int st
     with nogil:
