@@ -20,6 +20,33 @@ static uint32_t rnd(void)
     return (uint32_t)(rng >> 11);
 }
 
+/* Mutates the valid stream buf[len] (buffer of cap bytes) one of four ways: flipped bits, a
+ * truncation, random bytes in its place, random bytes appended; returns an exact-size copy of the
+ * result (so ASan sees reads past the stream) and its length in *mlen. */
+static uint8_t *mutated_copy(uint8_t *buf, size_t len, size_t cap, size_t *mlen)
+{
+    size_t ml = len;
+    switch (rnd() % 4) {
+    case 0:
+        for (int k = 0; k < 4 && len; k++) buf[rnd() % len] ^= (uint8_t)(1u << (rnd() % 8));
+        break;
+    case 1:
+        ml = len ? rnd() % (len + 1) : 0;
+        break;
+    case 2:
+        ml = rnd() % (cap < 512 ? cap : 512);
+        for (size_t i = 0; i < ml; i++) buf[i] = (uint8_t)rnd();
+        break;
+    default:
+        ml = len + rnd() % 16 < cap ? len + rnd() % 16 : len;
+        for (size_t i = len; i < ml; i++) buf[i] = (uint8_t)rnd();
+    }
+    uint8_t *in = malloc(ml ? ml : 1);
+    memcpy(in, buf, ml);
+    *mlen = ml;
+    return in;
+}
+
 int main(int argc, char **argv)
 {
     long iters = argc > 1 ? atol(argv[1]) : 3000;
@@ -47,26 +74,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "encode failed\n");
             return 1;
         }
-        /* mutate */
-        size_t mlen = len;
-        switch (rnd() % 4) {
-        case 0:
-            for (int k = 0; k < 4 && len; k++) buf[rnd() % len] ^= (uint8_t)(1u << (rnd() % 8));
-            break;
-        case 1:
-            mlen = len ? rnd() % (len + 1) : 0;
-            break;
-        case 2:
-            mlen = rnd() % (cap < 512 ? cap : 512);
-            for (size_t i = 0; i < mlen; i++) buf[i] = (uint8_t)rnd();
-            break;
-        default:
-            mlen = len + rnd() % 16 < cap ? len + rnd() % 16 : len;
-            for (size_t i = len; i < mlen; i++) buf[i] = (uint8_t)rnd();
-        }
-        /* exact-size copy so ASan sees reads past the stream */
-        uint8_t *in = malloc(mlen ? mlen : 1);
-        memcpy(in, buf, mlen);
+        size_t mlen;
+        uint8_t *in = mutated_copy(buf, len, cap, &mlen);
         int dtop = (rnd() % 4 == 0) ? (int)(rnd() % 32) - 1 : top;
         int dmin = (rnd() % 4 == 0) ? (int)(rnd() % 31) : 0;
         sdw_status st = sdw_ezw_decode(in, mlen, h, w, lv, m, backend, dtop, dmin, dec, lp);
@@ -90,24 +99,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "pred encode failed\n");
                 return 1;
             }
-            size_t pm = plen;
-            switch (rnd() % 4) {
-            case 0:
-                for (int k = 0; k < 4 && plen; k++) buf[rnd() % plen] ^= (uint8_t)(1u << (rnd() % 8));
-                break;
-            case 1:
-                pm = plen ? rnd() % (plen + 1) : 0;
-                break;
-            case 2:
-                pm = rnd() % (cap < 512 ? cap : 512);
-                for (size_t i = 0; i < pm; i++) buf[i] = (uint8_t)rnd();
-                break;
-            default:
-                pm = plen + rnd() % 16 < cap ? plen + rnd() % 16 : plen;
-                for (size_t i = plen; i < pm; i++) buf[i] = (uint8_t)rnd();
-            }
-            uint8_t *pin = malloc(pm ? pm : 1);
-            memcpy(pin, buf, pm);
+            size_t pm;
+            uint8_t *pin = mutated_copy(buf, plen, cap, &pm);
             int32_t dmv = (rnd() % 4 == 0) ? (int32_t)(rnd() % 70000) : mv;
             sdw_status pst = sdw_pred_decode(pin, pm, m, h, w, dmv, dec);
             if (pst != SDW_OK && pst != SDW_ETRUNCATED && pst != SDW_ECORRUPT &&
