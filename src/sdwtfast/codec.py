@@ -140,13 +140,14 @@ def _pred_rate(a: np.ndarray, mask, vmin: int, vmax: int, budget: int, mse_to_be
     n = _native()
     sel = slice(None) if mask is None else mask
     ref = a[sel].astype(np.float64)
+    shifted = a.astype(np.int64) - vmin  # every attempt quantizes these
 
     def attempt(d: int, cap: int = budget) -> bytes | None:
         step = 2 * d + 1
         qmax = (vmax - vmin + d) // step
         if qmax <= 0:
             return None
-        q = ((a.astype(np.int64) - vmin + d) // step).astype(np.int32)
+        q = ((shifted + d) // step).astype(np.int32)
         return n.pred_encode(q, qmax, cap=cap, mask=mask)
 
     lossless = attempt(0, budget if mse_to_beat > 0 else min(budget, bytes_to_beat - 1))
@@ -155,7 +156,7 @@ def _pred_rate(a: np.ndarray, mask, vmin: int, vmax: int, budget: int, mse_to_be
 
     def mse(d: int) -> float:
         step = 2 * d + 1
-        q = (a[sel].astype(np.int64) - vmin + d) // step
+        q = (shifted[sel] + d) // step
         return float(np.mean((np.minimum(q * step + vmin, vmax) - ref) ** 2))
 
     # every error bound's quantization error alone is at least about d^2 / 3: no point trying
