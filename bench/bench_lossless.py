@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devimages import ALL_IMAGES, load  # noqa: E402
 
 import sdwtfast  # noqa: E402
-from sdwtfast import codec, ezw  # noqa: E402
+from sdwtfast import codec, ezw, metrics  # noqa: E402
 
 
 def _best_time(fn, repeat: int) -> float:
@@ -104,11 +104,6 @@ def near_row(name: str, d: int) -> dict:
             "err_ours": err_ours, "err_jls": err_jls, "coder": "/".join(sorted(set(coders)))}
 
 
-def _psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(peak * peak / mse)
-
-
 def rate_row(name: str, bpp: float) -> dict:
     """Rate mode: the container at ``roi_bpp=bpp`` against the EZW-only stream at the same rate
     (``wavelet="9/7"``, which turns the competition off). First frame."""
@@ -121,8 +116,8 @@ def rate_row(name: str, bpp: float) -> dict:
             "mode": sdwtfast.info(blob)["mode"],
             "bound": sdwtfast.info(blob)["params"].get("roi.max_error", 0),
             "size": 8 * len(blob) / f.size, "size_ezw": 8 * len(ezw_only) / f.size,
-            "psnr": _psnr(f, sdwtfast.decode(blob), peak),
-            "psnr_ezw": _psnr(f, sdwtfast.decode(ezw_only), peak)}
+            "psnr": metrics.psnr(f, sdwtfast.decode(blob), peak=peak),
+            "psnr_ezw": metrics.psnr(f, sdwtfast.decode(ezw_only), peak=peak)}
 
 
 def main(argv: list[str] | None = None) -> int:

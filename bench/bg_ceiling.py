@@ -14,7 +14,6 @@ Usage (package installed, torch present)::
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -24,10 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from devimages import load  # noqa: E402
 
-
-def _psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * math.log10(peak * peak / mse)
+from sdwtfast.metrics import psnr  # noqa: E402
 
 
 def ceiling(names: list[str]) -> None:
@@ -51,7 +47,7 @@ def ceiling(names: list[str]) -> None:
             xq = codec.synthesis((np.rint(y - med) + med).astype(np.float32), q)
             xq = xq[: a.shape[0], : a.shape[1]]
             x0 = x[: a.shape[0], : a.shape[1]]
-            cells.append(f"{_psnr(x0, xf, 1.0):.2f} / {_psnr(x0, xq, 1.0):.2f}")
+            cells.append(f"{psnr(x0, xf, peak=1.0):.2f} / {psnr(x0, xq, peak=1.0):.2f}")
         print(f"| {n} | " + " | ".join(cells) + " |")
 
 
@@ -77,8 +73,8 @@ def residual(names: list[str]) -> None:
             rec = base.astype(np.int32) + ezw.decode_image(e).astype(np.int32)
             used = 8 * (len(s) + len(e)) / a.size
             z = ezw.decode_image(ezw.encode_image(a, bpp=used, wavelet="9/7"))
-            print(f"| {n} | {rb:.3f} / {_psnr(a, base, peak):.2f} | {used:.3f} | "
-                  f"{_psnr(a, rec, peak):.2f} | {_psnr(a, z, peak):.2f} |")
+            print(f"| {n} | {rb:.3f} / {psnr(a, base, peak=peak):.2f} | {used:.3f} | "
+                  f"{psnr(a, rec, peak=peak):.2f} | {psnr(a, z, peak=peak):.2f} |")
 
 
 def main() -> int:
