@@ -632,7 +632,7 @@ def test_crafted_argon2_parameters_refused_before_kdf(params, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("the KDF ran on absurd parameters")
 
-    monkeypatch.setattr(crypto, "Argon2id", boom)
+    monkeypatch.setattr(crypto.kdf, "Argon2id", boom)
     with pytest.raises(LimitExceededError):
         C.read_header(crafted)
     with pytest.raises(LimitExceededError):

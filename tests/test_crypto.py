@@ -11,6 +11,7 @@ import pickle
 import stat
 import sys
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,50 +32,124 @@ from sdwtfast.errors import (
 
 # --------------------------------------------------------------------------------------------
 # Wycheproof vectors (C2SP/wycheproof). They live in the shared test data next to the
-# repository; SDWTFAST_WYCHEPROOF_DIR overrides the location.
+# repository; SDWTFAST_WYCHEPROOF_DIR names the folder (CI sets it). When that variable or CI
+# is set, missing vectors FAIL the tests; only on a bare local checkout do they skip.
 # --------------------------------------------------------------------------------------------
 
-
-def _vector_dir() -> Path | None:
-    env = os.environ.get("SDWTFAST_WYCHEPROOF_DIR")
-    here = Path(__file__).resolve().parent
-    candidates = [Path(env)] if env else []
-    candidates += [
-        here / "data" / "wycheproof",
-        here.parent.parent / "shared" / "testdata" / "wycheproof",
-        Path.cwd().parent / "shared" / "testdata" / "wycheproof",
-    ]
-    for c in candidates:
-        if (c / "aes_gcm_test.json").is_file():
-            return c
-    return None
+VECTOR_ENV = "SDWTFAST_WYCHEPROOF_DIR"
+_HERE = Path(__file__).resolve().parent
+DEFAULT_VECTOR_DIRS = [
+    _HERE / "data" / "wycheproof",
+    _HERE.parent.parent / "shared" / "testdata" / "wycheproof",
+    Path.cwd().parent / "shared" / "testdata" / "wycheproof",
+]
 
 
-VECTOR_DIR = _vector_dir()
-needs_vectors = pytest.mark.skipif(
-    VECTOR_DIR is None, reason="Wycheproof vectors not found (set SDWTFAST_WYCHEPROOF_DIR)"
-)
+@dataclass(frozen=True)
+class VectorsUnavailable:
+    """Stands in for the cases of a vector file that could not be found."""
+
+    reason: str
+    required: bool
+
+    def report(self) -> None:
+        """Fail when the vectors are required, else skip, naming the folders searched."""
+        if self.required:
+            pytest.fail(self.reason, pytrace=False)
+        pytest.skip(self.reason)
 
 
-def _load(name: str) -> list[tuple[dict, dict]]:
-    if VECTOR_DIR is None:
-        return []
-    data = json.loads((VECTOR_DIR / name).read_text())
-    return [(g, t) for g in data["testGroups"] for t in g["tests"]]
+def vectors_required() -> bool:
+    """Whether missing vectors are an error: SDWTFAST_WYCHEPROOF_DIR or CI is set."""
+    return bool(os.environ.get(VECTOR_ENV) or os.environ.get("CI"))
 
 
-AES_GCM = _load("aes_gcm_test.json")
-COBBLESTONE = _load("chunked_encryption_cobblestone256_test.json")
+def load_vectors(name: str) -> list[tuple[dict, dict]] | VectorsUnavailable:
+    """Return the (group, test) pairs of vector file ``name``, or why they are unavailable.
+
+    SDWTFAST_WYCHEPROOF_DIR, when set, is the only folder searched; otherwise the default
+    folders next to the repository are.
+    """
+    env = os.environ.get(VECTOR_ENV)
+    folders = [Path(env)] if env else list(DEFAULT_VECTOR_DIRS)
+    for folder in folders:
+        if (folder / name).is_file():
+            data = json.loads((folder / name).read_text())
+            cases = [(g, t) for g in data["testGroups"] for t in g["tests"]]
+            if cases:
+                return cases
+    where = ", ".join(str(f) for f in folders)
+    why = f"Wycheproof vectors {name} not found in {where}"
+    if vectors_required():
+        why += f" ({VECTOR_ENV} or CI is set, so the vectors are required)"
+    else:
+        why += f" (set {VECTOR_ENV} to the folder holding them)"
+    return VectorsUnavailable(why, vectors_required())
 
 
-def _ids(cases):
-    return [f"tc{t['tcId']}" for _, t in cases]
+def _cases(loaded):
+    """Parametrization of a vector file: its cases, or one case that fails or skips."""
+    if isinstance(loaded, VectorsUnavailable):
+        return [pytest.param(loaded, None, id="vectors-unavailable")]
+    return [pytest.param(g, t, id=f"tc{t['tcId']}") for g, t in loaded]
 
 
-@needs_vectors
-@pytest.mark.parametrize(("group", "tc"), AES_GCM, ids=_ids(AES_GCM))
+def _require_vectors(*loaded) -> None:
+    for item in loaded:
+        if isinstance(item, VectorsUnavailable):
+            item.report()
+
+
+AES_GCM = load_vectors("aes_gcm_test.json")
+COBBLESTONE = load_vectors("chunked_encryption_cobblestone256_test.json")
+
+
+def test_missing_vectors_fail_when_dir_env_is_set(tmp_path, monkeypatch):
+    monkeypatch.setenv(VECTOR_ENV, str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    got = load_vectors("aes_gcm_test.json")
+    assert isinstance(got, VectorsUnavailable) and got.required
+    assert str(tmp_path) in got.reason
+    with pytest.raises(pytest.fail.Exception, match=str(tmp_path)):
+        got.report()
+    monkeypatch.setenv(VECTOR_ENV, str(tmp_path / "missing"))
+    got = load_vectors("aes_gcm_test.json")
+    assert isinstance(got, VectorsUnavailable) and got.required
+    with pytest.raises(pytest.fail.Exception, match="missing"):
+        got.report()
+
+
+def test_missing_vectors_fail_under_ci(tmp_path, monkeypatch):
+    monkeypatch.delenv(VECTOR_ENV, raising=False)
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(sys.modules[__name__], "DEFAULT_VECTOR_DIRS", [tmp_path])
+    got = load_vectors("chunked_encryption_cobblestone256_test.json")
+    assert isinstance(got, VectorsUnavailable) and got.required
+    with pytest.raises(pytest.fail.Exception, match=str(tmp_path)):
+        got.report()
+
+
+def test_missing_vectors_skip_with_reason_locally(tmp_path, monkeypatch):
+    monkeypatch.delenv(VECTOR_ENV, raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.modules[__name__], "DEFAULT_VECTOR_DIRS", [tmp_path])
+    got = load_vectors("aes_gcm_test.json")
+    assert isinstance(got, VectorsUnavailable) and not got.required
+    with pytest.raises(pytest.skip.Exception, match=VECTOR_ENV):
+        got.report()
+
+
+def test_vector_file_without_cases_counts_as_missing(tmp_path, monkeypatch):
+    (tmp_path / "aes_gcm_test.json").write_text('{"testGroups": []}')
+    monkeypatch.setenv(VECTOR_ENV, str(tmp_path))
+    got = load_vectors("aes_gcm_test.json")
+    assert isinstance(got, VectorsUnavailable) and got.required
+
+
+@pytest.mark.parametrize(("group", "tc"), _cases(AES_GCM))
 def test_wycheproof_aes_gcm(group, tc):
     """AESGCM from `cryptography` (the primitive every chunk uses) on every vector."""
+    _require_vectors(group)
     key, iv = bytes.fromhex(tc["key"]), bytes.fromhex(tc["iv"])
     aad, msg = bytes.fromhex(tc["aad"]), bytes.fromhex(tc["msg"])
     sealed = bytes.fromhex(tc["ct"]) + bytes.fromhex(tc["tag"])
@@ -93,13 +168,17 @@ def test_wycheproof_aes_gcm(group, tc):
             AESGCM(key).decrypt(iv, sealed, aad)
 
 
-AES256_96 = [(g, t) for g, t in AES_GCM if g["keySize"] == 256 and g["ivSize"] == 96]
+AES256_96 = (
+    AES_GCM
+    if isinstance(AES_GCM, VectorsUnavailable)
+    else [(g, t) for g, t in AES_GCM if g["keySize"] == 256 and g["ivSize"] == 96]
+)
 
 
-@needs_vectors
-@pytest.mark.parametrize(("group", "tc"), AES256_96, ids=_ids(AES256_96))
+@pytest.mark.parametrize(("group", "tc"), _cases(AES256_96))
 def test_wycheproof_aes256gcm_open(group, tc):
     """The container's parameter set (256-bit key, 96-bit nonce) through our wrapper."""
+    _require_vectors(group)
     key, iv = bytes.fromhex(tc["key"]), bytes.fromhex(tc["iv"])
     aad, msg = bytes.fromhex(tc["aad"]), bytes.fromhex(tc["msg"])
     sealed = bytes.fromhex(tc["ct"]) + bytes.fromhex(tc["tag"])
@@ -111,8 +190,7 @@ def test_wycheproof_aes256gcm_open(group, tc):
 
 
 def test_wycheproof_coverage():
-    if VECTOR_DIR is None:
-        pytest.skip("Wycheproof vectors not found")
+    _require_vectors(AES_GCM, COBBLESTONE)
     assert len(AES_GCM) == 316 and len(AES256_96) == 66
     assert len(COBBLESTONE) == 35
 
@@ -140,9 +218,9 @@ def _stream_decrypt(key, ct, ctx, piece):
     return bytes(emitted), None, dec
 
 
-@needs_vectors
-@pytest.mark.parametrize(("group", "tc"), COBBLESTONE, ids=_ids(COBBLESTONE))
+@pytest.mark.parametrize(("group", "tc"), _cases(COBBLESTONE))
 def test_wycheproof_cobblestone256(group, tc):
+    _require_vectors(group)
     assert group["aead"] == "AEAD_AES_256_GCM" and group["sha"] == "SHA-512"
     key, ctx, ct = _cobblestone_case(tc)
     flags = set(tc["flags"])
@@ -153,7 +231,7 @@ def test_wycheproof_cobblestone256(group, tc):
         # Re-encryption with the vector's salt reproduces the ciphertext exactly.
         assert crypto.encrypt(key, pt, ctx, salt=ct[: crypto.SALT_SIZE]) == ct
         # Raw mode: the derived AEAD key and base nonce are the published ones.
-        aead_key, base_nonce, commitment = crypto._derive_message_keys(
+        aead_key, base_nonce, commitment = crypto.cobblestone._derive_message_keys(
             key, ct[: crypto.SALT_SIZE], ctx
         )
         assert aead_key.hex() == tc["aeadKey"] and base_nonce.hex() == tc["baseNonce"]
@@ -239,6 +317,40 @@ def test_stream_helpers_roundtrip():
     assert crypto.decrypt(KEY, sealed2.getvalue(), b"x") == msg
 
 
+class _Trickle(io.RawIOBase):
+    """A raw stream whose every read returns at most ``most`` bytes (a pipe, a socket)."""
+
+    def __init__(self, data: bytes, most: int = 7) -> None:
+        self._data, self._pos, self._most = memoryview(data), 0, most
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = min(len(buf), self._most, len(self._data) - self._pos)
+        buf[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+@pytest.mark.parametrize("n", [0, 1, 16383, 16384, 16385, 3 * 16384 + 5])
+def test_decrypt_stream_survives_short_reads(n):
+    """Regression: the salt/commitment prefix was read once, so a 7-byte read was 'truncated'."""
+    msg = os.urandom(n)
+    ct = crypto.encrypt(KEY, msg, b"ctx")
+    assert _Trickle(ct).read(100) == ct[:7]  # the stream really returns short reads
+    out = io.BytesIO()
+    assert crypto.decrypt_stream(KEY, _Trickle(ct), out, b"ctx") == n
+    assert out.getvalue() == msg
+
+
+@pytest.mark.parametrize("cut", [0, 1, 7, crypto.PREFIX_SIZE - 1])
+def test_decrypt_stream_short_prefix_is_truncated(cut):
+    ct = crypto.encrypt(KEY, b"hello", b"ctx")
+    with pytest.raises(CorruptStreamError, match="truncated"):
+        crypto.decrypt_stream(KEY, _Trickle(ct[:cut]), io.BytesIO(), b"ctx")
+
+
 def _chunks(ct):
     body = ct[crypto.PREFIX_SIZE :]
     s = crypto.SEALED_CHUNK_SIZE
@@ -308,11 +420,11 @@ def test_no_repeated_salt_or_nonce_in_100k_encryptions():
 
 def test_chunk_nonce_counter_is_big_endian_xor():
     base = bytes.fromhex("00112233445566778899aabb")
-    assert crypto._chunk_nonce(base, 0) == base
-    assert crypto._chunk_nonce(base, 1).hex() == "00112233445566778899aaba"
-    assert crypto._chunk_nonce(base, 0x100).hex() == "00112233445566778899abbb"
+    assert crypto.cobblestone._chunk_nonce(base, 0) == base
+    assert crypto.cobblestone._chunk_nonce(base, 1).hex() == "00112233445566778899aaba"
+    assert crypto.cobblestone._chunk_nonce(base, 0x100).hex() == "00112233445566778899abbb"
     with pytest.raises(LimitExceededError):
-        crypto._chunk_nonce(base, 1 << 38)
+        crypto.cobblestone._chunk_nonce(base, 1 << 38)
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,6 +448,17 @@ def test_key_never_shows_its_bytes():
         crypto.Key(raw[:31])
     with pytest.raises(InvalidInputError):
         crypto.Key("not bytes")
+
+
+def test_key_bytes_accepts_keys_and_bytes():
+    raw = bytes(range(32))
+    assert crypto.key_bytes(crypto.Key(raw)) == raw
+    for form in (raw, bytearray(raw), memoryview(raw)):
+        got = crypto.key_bytes(form)
+        assert type(got) is bytes and got == raw
+    for bad in (raw[:31], raw + b"x", "not bytes", 42):
+        with pytest.raises(InvalidInputError):
+            crypto.key_bytes(bad)
 
 
 def test_key_file_roundtrip_permissions_and_format(tmp_path):
@@ -449,7 +572,7 @@ def test_absurd_argon2_parameters_are_refused_before_running(params, monkeypatch
     def boom(*a, **k):
         raise AssertionError("KDF must not run")
 
-    monkeypatch.setattr(crypto, "Argon2id", boom)
+    monkeypatch.setattr(crypto.kdf, "Argon2id", boom)
     with pytest.raises(LimitExceededError):
         params.check()
     with pytest.raises(LimitExceededError):

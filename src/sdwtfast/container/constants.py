@@ -1,0 +1,64 @@
+"""Magic, version, flags, limits and struct layouts of the container format.
+
+A leaf: it imports nothing of the package. Every value here is part of the byte layout
+specified in ``docs/format.md``; changing one changes the format.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+MAGIC = b"\x89SDW\r\n\x1a\n"
+"""Eight bytes every container starts with (PNG-style: catches text-mode transfers)."""
+FORMAT_VERSION = (1, 0)
+"""(major, minor) written by this build. Readers refuse another major version."""
+
+FLAG_ENCRYPTED = 0x0001
+"""Header flag: the body is sealed with Cobblestone-256."""
+KNOWN_FLAGS = FLAG_ENCRYPTED
+SECTION_FLAG_OPTIONAL = 0x0001
+"""Section flag: readers that do not know the type may skip the section."""
+KNOWN_SECTION_FLAGS = SECTION_FLAG_OPTIONAL
+
+SUITE_COBBLESTONE256 = 1
+KEY_SOURCE_KEY = 1
+KEY_SOURCE_PASSPHRASE = 2
+
+# Limits, all checked while parsing before anything is allocated from a field's value.
+MAX_HEADER_SIZE = 65536
+MAX_DIMENSION = 65535
+MAX_PIXELS = 1 << 28
+MAX_LEVELS = 32
+MAX_SECTIONS = 64
+MAX_SECTION_SIZE = 0xFFFFFFFF
+MAX_PARAMS = 64
+MAX_PREPROCESSING = 16
+MAX_TOKEN = 32
+MAX_MODEL_ID = 64
+MAX_PARAM_VALUE = 255
+
+FIXED = struct.Struct("<8sBBHIIIBBBB")
+"""Fixed header part, magic .. levels: 28 bytes."""
+PREFIX = struct.Struct("<8sBBHI")
+"""Magic, major, minor, flags, header_size: the first 16 bytes."""
+HEADER_SIZE_OFFSET = 12
+"""Offset of ``header_size`` inside :data:`PREFIX`."""
+RECORD = struct.Struct("<HHI")
+"""Section record: type, flags, length."""
+CRC = struct.Struct("<I")
+ARGON = struct.Struct("<III")
+"""Argon2id parameters: memory_kib, iterations, lanes."""
+MIN_HEADER_SIZE = FIXED.size + 6 + CRC.size
+"""Fixed part, six empty or zero-count variable fields, CRC: 38 bytes."""
+
+TOKEN_RE = re.compile(rb"[A-Za-z0-9._/+\-]{1,%d}\Z" % MAX_TOKEN)
+MODEL_ID_RE = re.compile(rb"[\x21-\x7e]{0,%d}\Z" % MAX_MODEL_ID)
+
+DTYPES = {
+    "uint8": (1, 8, False),
+    "uint16": (2, 16, False),
+    "int16": (3, 16, True),
+    "int32": (4, 16, True),
+}  # name: (code, max bit depth, signed dtype)
+DTYPE_BY_CODE = {code: name for name, (code, _, _) in DTYPES.items()}
