@@ -6,7 +6,8 @@ pipeline of :mod:`sdwtfast.ezw` run on :data:`ENGINE`). It is the oracle of the 
 baseline of the benchmarks, written for clarity: plain loops, no C.
 
 Modules: :mod:`.arith` (range coder), :mod:`.ezw` (EZW traversal and back-ends),
-:mod:`.lift53` (integer 5/3 lifting), :mod:`.quant` (deadzone quantizer), :mod:`.engine`.
+:mod:`.lift53` (integer 5/3 lifting), :mod:`.pred` (predictive lossless coder),
+:mod:`.quant` (deadzone quantizer), :mod:`.engine`.
 
 >>> import numpy as np
 >>> from sdwtfast import reference
@@ -58,8 +59,15 @@ def encode_image(
     """
     from .. import ezw
 
-    return ezw._encode_image(ENGINE, image, bpp=bpp, wavelet=wavelet, backend=backend,
-                             levels=levels, last_plane=last_plane)
+    return ezw.encode_image_with(
+        ENGINE,
+        image,
+        bpp=bpp,
+        wavelet=wavelet,
+        backend=backend,
+        levels=levels,
+        last_plane=last_plane,
+    )
 
 
 def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False) -> np.ndarray:
@@ -79,4 +87,4 @@ def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False)
     """
     from .. import ezw
 
-    return ezw._decode_image(ENGINE, data, partial=partial)
+    return ezw.decode_image_with(ENGINE, data, partial=partial)

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import ezw as _ezw
 from . import lift53 as _lift53
+from . import pred as _pred
 from . import quant as _quant
 
 __all__ = [
@@ -25,10 +26,17 @@ __all__ = [
     "quantize",
     "dequantize",
     "ezw_top_plane",
+    "ezw_raw_bound",
     "ezw_encode",
     "ezw_decode",
     "max_levels",
+    "pred_encode",
+    "pred_decode",
+    "PRED_MAX_VALUE",
 ]
+
+PRED_MAX_VALUE = _pred.PRED_MAX_VALUE
+"""Largest ``maxval`` of the predictive coder (``SDW_PRED_MAX_VALUE``)."""
 
 
 def lift53_forward(image2d: np.ndarray, levels: int) -> np.ndarray:
@@ -62,6 +70,15 @@ def ezw_top_plane(coef: np.ndarray, mask: np.ndarray | None = None) -> int:
     return _ezw.top_plane(coef, mask)
 
 
+def ezw_raw_bound(n: int, planes: int) -> int:
+    """Upper bound (bytes) of the raw back-end's output (the C core's ``sdw_ezw_raw_bound``)."""
+    from ..errors import NativeError
+
+    if not 0 <= planes <= 31:
+        raise NativeError("ezw_raw_bound: invalid argument", 1)
+    return n * 3 * planes // 8 + 16
+
+
 def ezw_encode(
     coef2d: np.ndarray,
     levels: int,
@@ -70,9 +87,14 @@ def ezw_encode(
     top: int | None = None,
     min_plane: int = 0,
     max_bytes: int = 0,
-) -> tuple[bytes, int, int]:
-    """EZW-encode a 2-D pyramid; returns ``(payload, top, planes_done)`` (see :mod:`.ezw`)."""
-    return _ezw.encode(coef2d, levels, mask, backend, top, min_plane, max_bytes)
+    cap: int | None = None,
+) -> tuple[bytes, int, int] | None:
+    """EZW-encode a 2-D pyramid; returns ``(payload, top, planes_done)``, or None when the
+    stream would not fit ``cap`` bytes (default: :func:`ezw_raw_bound` + 64; see :mod:`.ezw`)."""
+    out = _ezw.encode(coef2d, levels, mask, backend, top, min_plane, max_bytes)
+    if cap is None:
+        cap = ezw_raw_bound(np.size(coef2d), max(0, out[1] - min_plane + 1)) + 64
+    return None if len(out[0]) > cap else out
 
 
 def ezw_decode(
@@ -92,6 +114,27 @@ def ezw_decode(
 def max_levels(h: int, w: int) -> int:
     """Largest accepted number of decomposition levels for an ``h x w`` image."""
     return _lift53.max_levels(h, w)
+
+
+def pred_encode(
+    image: np.ndarray,
+    maxval: int,
+    cap: int | None = None,
+    mask: np.ndarray | None = None,
+) -> bytes | None:
+    """Predictive lossless coding; the stream, or None beyond ``cap`` bytes (see :mod:`.pred`)."""
+    return _pred.pred_encode(image, maxval, cap, mask)
+
+
+def pred_decode(
+    data: bytes | bytearray | memoryview,
+    h: int,
+    w: int,
+    maxval: int,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Inverse of :func:`pred_encode`: an int32 ``(h, w)`` array (see :mod:`.pred`)."""
+    return _pred.pred_decode(data, h, w, maxval, mask)
 
 
 class _Engine:
@@ -125,9 +168,13 @@ ENGINE = _Engine(
         "quantize": quantize,
         "dequantize": dequantize,
         "ezw_top_plane": ezw_top_plane,
+        "ezw_raw_bound": ezw_raw_bound,
         "ezw_encode": ezw_encode,
         "ezw_decode": ezw_decode,
         "max_levels": max_levels,
+        "pred_encode": pred_encode,
+        "pred_decode": pred_decode,
+        "PRED_MAX_VALUE": PRED_MAX_VALUE,
     }
 )
 """The pure-Python engine, a drop-in for ``sdwtfast._native`` in :mod:`sdwtfast.ezw`."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InvalidInputError, LimitExceededError
+from ..errors import CorruptStreamError, InvalidInputError, LimitExceededError
 
 __all__ = ["MAX_LEVELS", "max_levels", "forward", "inverse"]
 
@@ -72,16 +72,19 @@ def check_geometry(h: int, w: int, levels: int) -> None:
 
 
 def _as_int32_2d(a: np.ndarray) -> np.ndarray:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"expected numpy.ndarray, got {type(a).__name__}")
+    a = np.asarray(a)
     if a.ndim != 2:
         raise InvalidInputError(f"expected a 2-D array, got {a.ndim} dimensions")
+    if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer):
+        raise InvalidInputError(f"expected integers, got {a.dtype}")
+    if a.size and a.dtype != np.int32 and (a.min() < -(1 << 31) or a.max() > (1 << 31) - 1):
+        raise InvalidInputError("values do not fit int32")
     return np.array(a, dtype=np.int32, order="C", copy=True)
 
 
-def _check_range(v: np.ndarray) -> None:
+def _check_range(v: np.ndarray, exc: type[Exception] = InvalidInputError) -> None:
     if v.size and (int(v.max()) >= COEF_LIMIT or int(v.min()) <= -COEF_LIMIT):
-        raise InvalidInputError("lift53: a value does not fit the representation (|c| >= 2^30)")
+        raise exc("lift53: a value does not fit the representation (|c| >= 2^30)")
 
 
 def _fwd_lines(x: np.ndarray) -> np.ndarray:
@@ -114,7 +117,7 @@ def _inv_lines(x: np.ndarray) -> np.ndarray:
     out = np.empty_like(x)
     out[..., 0::2] = even
     out[..., 1::2] = odd
-    _check_range(out)
+    _check_range(out, CorruptStreamError)  # coefficients no valid image produces
     return out
 
 
