@@ -44,8 +44,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devimages  # noqa: E402
 
-from sdwtfast import _native, ezw  # noqa: E402
-from sdwtfast import wavelet as wv  # noqa: E402
+from sdwtfast import _native, ezw, pyramid  # noqa: E402
 
 ARITH = ezw.BACKENDS["arith"]
 TARGET_EZW_MS = 10.0
@@ -81,17 +80,12 @@ def best_of(fn, repeats: int, max_s: float = 2.0):
 
 def lossy_pyramid(engine, a: np.ndarray, bpp: float, wavelet: str = "9/7", levels=None):
     """The quantized, weighted pyramid ``encode_image(a, bpp=bpp)`` hands to ``ezw_encode``
-    (same steps as ``sdwtfast.ezw._encode_image``; the bench checks the payloads agree).
+    (same steps as ``sdwtfast.ezw.encode_image``; the bench checks the payloads agree).
     Returns ``(coef int32, levels, max_bytes)``."""
     h, w = a.shape
     lv = ezw.default_levels(h, w) if levels is None else levels
-    vmin, vmax = int(a.min()), int(a.max())
-    dc = (vmin + vmax) // 2
-    c = wv.forward(a.astype(np.float64) - float(dc), lv, wavelet)
-    c *= wv.weight_map(h, w, lv, wavelet)
-    peak = float(np.abs(c).max())
-    step_exp = (math.frexp(peak)[1] - 20) if peak > 0 else 0
-    coef = engine.quantize(c, math.ldexp(1.0, step_exp))
+    dc = (int(a.min()) + int(a.max())) // 2
+    coef, _ = pyramid.quantize(engine, a.astype(np.float64) - float(dc), lv, wavelet)
     return coef, lv, max(1, int(bpp * h * w / 8))
 
 

@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devimages import ALL_IMAGES, load  # noqa: E402
 
 import sdwtfast  # noqa: E402
-from sdwtfast import codec, ezw, metrics  # noqa: E402
+from sdwtfast import _native, codec, ezw, metrics  # noqa: E402
+from sdwtfast.coders.pred import raw_size  # noqa: E402
 
 
 def _best_time(fn, repeat: int) -> float:
@@ -63,8 +64,9 @@ def lossless_row(name: str, repeat: int) -> dict:
         coders.append(rep.roi_coder)
         sizes["ezw"] += len(ezw.encode_image(f))
         vmin, vmax = int(f.min()), int(f.max())
-        sizes["pred"] += len(codec._native().pred_encode(f.astype(np.int32) - vmin, vmax - vmin)
-                             if vmax > vmin else b"")
+        x = f.astype(np.int32) - vmin
+        sizes["pred"] += len(_native.pred_encode(x, vmax - vmin, raw_size(x.size, vmax - vmin))
+                             or b"" if vmax > vmin else b"")
         sizes["j2k"] += len(openjpeg.encode(f, bits_stored=img.bits))
         u = _unsigned(f)
         s = imagecodecs.jpegls_encode(u)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the development images (see DEVELOPERS.md) and the shipped sample."""
+"""Shared fixtures: the development images (:mod:`sdwtfast.devset`: pydicom-data and pydicom's
+own test files) and the sample shipped in the package (:mod:`sdwtfast.sample`)."""
 
 from __future__ import annotations
 

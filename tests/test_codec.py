@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sdwtfast
-from sdwtfast import codec, crypto
+from sdwtfast import _native, codec, coders, crypto, validate
 from sdwtfast.errors import (
     AuthenticationError,
     CorruptStreamError,
@@ -17,6 +17,9 @@ from sdwtfast.errors import (
 )
 
 from .conftest import psnr
+
+CORRUPT = (CorruptStreamError, UnsupportedFormatError)
+"""What a damaged, truncated or foreign stream raises (never another SdwtError)."""
 
 
 def _box_mask(shape, box):
@@ -170,10 +173,10 @@ def test_corrupt_truncated_and_foreign_containers(ct):
     for _ in range(300):
         bad = bytearray(blob)
         bad[int(rng.integers(0, len(bad)))] ^= int(rng.integers(1, 256))
-        with pytest.raises(SdwtError):
+        with pytest.raises(CORRUPT):
             sdwtfast.decode(bytes(bad))
     for cut in range(0, len(blob), 9):
-        with pytest.raises(SdwtError):
+        with pytest.raises(CORRUPT):
             sdwtfast.decode(blob[:cut])
     with pytest.raises(UnsupportedFormatError):
         sdwtfast.decode(b"PK\x03\x04 not an sdwtfast file")
@@ -225,6 +228,20 @@ def test_codec_golden_containers(ct, name):
     assert np.abs(out.astype(np.int32) - expected).max() <= 1  # float synthesis across CPUs
     if name in EXACT_GOLDEN:
         assert np.array_equal(out, img)
+
+
+@pytest.mark.parametrize("name", ["codec_ct96_rate1_payload_budget",
+                                  "codec_ct96_rate05_97_payload_budget",
+                                  "codec_ct96_hybrid_rate2_wavelet_payload_budget"])
+def test_rate_containers_from_before_the_file_budget_still_decode(name):
+    """Rate-mode containers made when ``roi_bpp`` budgeted the ROI payload only (the file was
+    larger than asked) decode as they did."""
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "golden"
+    out = sdwtfast.decode((golden / f"{name}.sdw").read_bytes())
+    expected = np.load(golden / f"{name}.decoded.npy")
+    assert np.abs(out.astype(np.int32) - expected).max() <= 1  # float synthesis across CPUs
 
 
 def test_ezw_lossless_containers_still_decode(ct):
@@ -359,12 +376,12 @@ def test_lossless_keeps_the_smaller_of_the_two_coders(dev_images):
     for name, img, _bits in dev_images:
         rep = codec.EncodeReport()
         blob = sdwtfast.encode(img, report=rep)
-        lv = codec._levels(*img.shape, None)
+        lv = validate.default_levels(*img.shape)
         vmin, vmax = int(img.min()), int(img.max())
         dc = (vmin + vmax) // 2
-        ezw_payload, _ = codec._code_lossless(img.astype(np.int32) - np.int32(dc), lv, None)
-        pred_payload = codec._native().pred_encode(img.astype(np.int32) - vmin, vmax - vmin) \
-            if vmax > vmin else None
+        ezw_payload, _ = coders.ezw.code_exact(img.astype(np.int32) - np.int32(dc), lv, None)
+        pred_payload = _native.pred_encode(img.astype(np.int32) - vmin, vmax - vmin,
+                                           cap=1 << 24) if vmax > vmin else None
         sizes = sdwtfast.info(blob)["sections"]
         if rep.roi_coder == "pred":
             assert sizes["pred"] == len(pred_payload) < len(ezw_payload), name
@@ -546,3 +563,34 @@ def test_same_bytes_on_noise_where_both_coders_exceed_raw(monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert sdwtfast.encode(img) == several
     assert np.array_equal(sdwtfast.decode(several), img)
+
+
+@pytest.mark.parametrize("side", [64, 128, 512])
+@pytest.mark.parametrize("bpp", [0.5, 1.0, 2.0])
+def test_roi_bpp_budgets_the_whole_file(ct, side, bpp):
+    """``roi_bpp`` bounds the file, header and section records included (plain and sealed);
+    beside a background it bounds the ROI's section, record and checksum included."""
+    img = np.ascontiguousarray(ct[256 - side // 2 : 256 + side // 2, 256 - side // 2 :
+                                  256 + side // 2])
+    total = int(bpp * img.size / 8)
+    plain = sdwtfast.encode(img, roi_bpp=bpp)
+    assert len(plain) <= total
+    assert len(plain) >= total - 64 or sdwtfast.info(plain)["mode"] != "rate"  # budget used
+    if total < 300:  # a sealed container alone takes about 290 bytes
+        with pytest.raises(InvalidInputError, match="container alone needs"):
+            sdwtfast.encode(img, roi_bpp=bpp, key=crypto.Key.generate())
+    else:
+        assert len(sdwtfast.encode(img, roi_bpp=bpp, key=crypto.Key.generate())) <= total
+    box = (side // 4, side // 4, 3 * side // 4, 3 * side // 4)
+    blob = sdwtfast.encode(img, roi=[box], roi_bpp=bpp, background_quality=0.1)
+    roi_pixels = int(codec.roi_mask(blob).sum())
+    sizes = sdwtfast.info(blob)["sections"]
+    roi_bytes = sizes.get("roi", sizes.get("pred")) + 12  # record (8) and CRC32C (4)
+    assert roi_bytes <= int(bpp * roi_pixels / 8)
+
+
+def test_roi_bpp_too_small_for_the_container_is_refused(ct):
+    with pytest.raises(InvalidInputError, match="roi_bpp"):
+        sdwtfast.encode(ct[:16, :16], roi_bpp=0.5)
+    with pytest.raises(InvalidInputError, match="roi_bpp"):
+        sdwtfast.encode(ct[:16, :16], roi_bpp=1e20)

@@ -8,6 +8,8 @@ import pytest
 from sdwtfast import _native
 from sdwtfast.errors import InvalidInputError, LimitExceededError, NativeError
 
+CAP = 1 << 22  # output buffer of the predictive coder in these tests
+
 pytestmark = pytest.mark.native
 
 
@@ -105,11 +107,11 @@ def test_pred_round_trip_and_mask(maxval, shape):
     y, x = np.mgrid[0 : shape[0], 0 : shape[1]]
     img = ((y * 7 + x * 3) % (maxval + 1)).astype(np.int32)
     img[rng.random(shape) < 0.2] = rng.integers(0, maxval + 1)
-    s = _native.pred_encode(img, maxval)
+    s = _native.pred_encode(img, maxval, cap=CAP)
     assert np.array_equal(_native.pred_decode(s, *shape, maxval), img)
     mask = rng.random(shape) < 0.6
     junk = np.where(mask, img, -12345)  # outside the mask: ignored, even out of range
-    sm = _native.pred_encode(junk, maxval, mask=mask)
+    sm = _native.pred_encode(junk, maxval, mask=mask, cap=CAP)
     out = _native.pred_decode(sm, *shape, maxval, mask=mask)
     assert np.array_equal(out[mask], img[mask])
     assert _native.pred_encode(img, maxval, cap=max(len(s) - 1, 0)) is None
@@ -122,14 +124,14 @@ def test_pred_round_trip_and_mask(maxval, shape):
 def test_pred_bad_arguments():
     img = np.zeros((4, 4), np.int32)
     with pytest.raises(NativeError, match="range"):
-        _native.pred_encode(img + 9, 8)  # value above maxval
+        _native.pred_encode(img + 9, 8, cap=CAP)  # value above maxval
     with pytest.raises(NativeError):
-        _native.pred_encode(img, 0)
+        _native.pred_encode(img, 0, cap=CAP)
     with pytest.raises(InvalidInputError):
-        _native.pred_encode(np.zeros((0, 4), np.int32), 8)
+        _native.pred_encode(np.zeros((0, 4), np.int32), 8, cap=CAP)
     with pytest.raises(InvalidInputError):
-        _native.pred_encode(img, 8, mask=np.ones((3, 4), bool))
-    with pytest.raises(InvalidInputError):
+        _native.pred_encode(img, 8, mask=np.ones((3, 4), bool), cap=CAP)
+    with pytest.raises(LimitExceededError):
         _native.pred_decode(b"\0" * 8, 1 << 21, 1, 8)
 
 
@@ -138,9 +140,9 @@ def test_pred_gil_released_threads_agree():
 
     rng = np.random.default_rng(3)
     imgs = [rng.integers(0, 4096, (96, 80)).astype(np.int32) for _ in range(6)]
-    serial = [_native.pred_encode(i, 4095) for i in imgs]
+    serial = [_native.pred_encode(i, 4095, cap=CAP) for i in imgs]
     with ThreadPoolExecutor(3) as ex:
-        par = list(ex.map(lambda i: _native.pred_encode(i, 4095), imgs))
+        par = list(ex.map(lambda i: _native.pred_encode(i, 4095, cap=CAP), imgs))
     assert par == serial
 
 
@@ -160,7 +162,7 @@ def test_pred_property_round_trip(h, w, bits, seed, masked, smooth):
     else:
         img = rng.integers(0, maxval + 1, (h, w)).astype(np.int32)
     mask = rng.random((h, w)) < 0.7 if masked else None
-    s = _native.pred_encode(img, maxval, mask=mask)
+    s = _native.pred_encode(img, maxval, mask=mask, cap=CAP)
     out = _native.pred_decode(s, h, w, maxval, mask=mask)
     sel = np.ones((h, w), bool) if mask is None else mask
     assert np.array_equal(out[sel], img[sel])

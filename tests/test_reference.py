@@ -26,15 +26,24 @@ ENGINE_FUNCTIONS = {
     "quantize",
     "dequantize",
     "ezw_top_plane",
+    "ezw_raw_bound",
     "ezw_encode",
     "ezw_decode",
     "max_levels",
+    "pred_encode",
+    "pred_decode",
 }
 
 SMALL = settings(max_examples=25, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 SIZES = [(1, 1), (1, 9), (9, 1), (2, 2), (3, 5), (8, 8), (17, 31), (64, 3), (33, 64), (2, 65)]
+
+
+def native_module():
+    from sdwtfast import _native
+
+    return _native
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +92,8 @@ def _pyramid(rng, h, w, levels, scale=40.0):
 
 
 def test_engine_exposes_exactly_the_native_functions():
-    assert set(dir(ENGINE)) == ENGINE_FUNCTIONS
+    assert set(dir(ENGINE)) == ENGINE_FUNCTIONS | {"PRED_MAX_VALUE"}
+    assert ENGINE.PRED_MAX_VALUE == native_module().PRED_MAX_VALUE
     for name in ENGINE_FUNCTIONS:
         assert callable(getattr(ENGINE, name))
     with pytest.raises(AttributeError):

@@ -6,8 +6,10 @@ ezw
     Whole-image wavelet + EZW coding (lossless integer 5/3, lossy 9/7, 5/3 or Haar).
 reference
     Pure-Python implementation producing byte-identical streams (specification, baseline).
-codec
+api
     The hybrid pipeline behind :func:`encode`, :func:`decode` and :func:`info`.
+coders
+    The ROI and background coders behind one interface, and the registry.
 errors
     The exception hierarchy (:class:`~sdwtfast.errors.SdwtError` and subclasses).
 """
@@ -41,17 +43,17 @@ __all__ = [
 ]
 
 
-_SUBMODULES = ("background", "codec", "container", "crypto", "ezw", "metrics", "preprocess",
-               "reference", "roi", "sample", "wavelet")
+_SUBMODULES = ("api", "background", "codec", "coders", "container", "crypto", "ezw", "limits",
+               "metrics", "preprocess", "reference", "roi", "sample", "wavelet")
 
 
 def __getattr__(name: str):
-    # encode / decode / info live in sdwtfast.codec, and submodules load on first use, so
+    # encode / decode / info live in sdwtfast.api, and submodules load on first use, so
     # that `import sdwtfast` stays fast (no torch, no scikit-image).
     import importlib
 
     if name in ("encode", "decode", "info"):
-        return getattr(importlib.import_module(".codec", __name__), name)
+        return getattr(importlib.import_module(".api", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'sdwtfast' has no attribute {name!r}")

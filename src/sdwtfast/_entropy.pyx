@@ -8,12 +8,10 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int32_t, uint8_t
 
-from sdwtfast.errors import InvalidInputError, status_error
+from sdwtfast._native import status_exception
+from sdwtfast.errors import InvalidInputError
 
 cnp.import_array()
-
-cdef extern from "sdw_status.h" nogil:
-    const char *sdw_strerror(int status)
 
 cdef extern from "rans.h" nogil:
     int SDW_RANS_PRECISION
@@ -36,15 +34,11 @@ PRECISION = SDW_RANS_PRECISION
 MAX_TABLE = SDW_RANS_MAX_TABLE
 MAX_VALUE = SDW_RANS_MAX_VALUE
 
-# status codes (csrc/sdw_status.h)
-OK, EINVAL, ENOMEM, EOVERFLOW, ELIMIT, EBUFSIZE, ECORRUPT, ERANGE, ETRUNCATED = range(9)
-
-
-cdef int _check(int status, str where) except -1:
+cdef int _check(int status, str where, bint decoding=False) except -1:
     """rANS status codes become Python exceptions through the one shared mapping."""
     if status == 0:
         return 0
-    raise status_error(status, where, sdw_strerror(status).decode())
+    raise status_exception(status, where, decoding)
 
 
 cdef int _tables(sdw_rans_tables *t, const int32_t[:, ::1] cdfs, const int32_t[::1] lengths,
@@ -107,5 +101,5 @@ def decode(const uint8_t[::1] data, const int32_t[::1] index, const int32_t[:, :
     cdef int32_t *po = &out[0] if n > 0 else NULL
     with nogil:
         st = sdw_rans_decode(pd, length, pi, n, &t, po)
-    _check(st, "rans decode")
+    _check(st, "rans decode", True)
     return out

@@ -2,6 +2,18 @@
 from libc.stdint cimport int32_t, uint8_t, uint32_t
 
 cdef extern from "sdw_status.h" nogil:
+    ctypedef enum sdw_status:
+        SDW_OK
+        SDW_EINVAL
+        SDW_ENOMEM
+        SDW_EOVERFLOW
+        SDW_ELIMIT
+        SDW_EBUFSIZE
+        SDW_ECORRUPT
+        SDW_ERANGE
+        SDW_ETRUNCATED
+    size_t SDW_MAX_SIDE
+    size_t SDW_MAX_PIXELS
     const char *sdw_strerror(int status)
 
 cdef extern from "crc32c.h" nogil:

@@ -14,8 +14,8 @@ __all__ = [
     "AuthenticationError",
     "KeyRequiredError",
     "LimitExceededError",
+    "OutOfMemoryError",
     "NativeError",
-    "status_error",
 ]
 
 
@@ -47,35 +47,16 @@ class LimitExceededError(SdwtError, ValueError):
     """A size or resource limit would be exceeded (huge image, absurd header fields)."""
 
 
+class OutOfMemoryError(LimitExceededError, MemoryError):
+    """Memory ran out (the C core's ``SDW_ENOMEM``); also a :class:`MemoryError`."""
+
+
 class NativeError(InvalidInputError):
-    """An argument the C core refused; ``status`` holds its status code (csrc/sdw_status.h)."""
+    """An argument the C core refused; ``status`` holds its status code (csrc/sdw_status.h).
+
+    Raised by the membranes' one status mapping, ``sdwtfast._native.status_exception``.
+    """
 
     def __init__(self, msg: str, status: int):
         super().__init__(msg)
         self.status = status
-
-
-# csrc/sdw_status.h
-_ENOMEM, _EOVERFLOW, _ELIMIT, _ECORRUPT, _ETRUNCATED = 2, 3, 4, 6, 8
-
-
-def status_error(status: int, where: str, text: str) -> Exception:
-    """The exception for a C core status code (the one mapping, used by every membrane).
-
-    Parameters
-    ----------
-    status : int
-        Nonzero ``sdw_status``.
-    where : str
-        The failing call, for the message.
-    text : str
-        ``sdw_strerror(status)``.
-    """
-    msg = f"{where}: {text}"
-    if status == _ENOMEM:
-        return MemoryError(msg)
-    if status in (_EOVERFLOW, _ELIMIT):
-        return LimitExceededError(msg)
-    if status in (_ECORRUPT, _ETRUNCATED):
-        return CorruptStreamError(msg)
-    return NativeError(msg, status)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import wavelet as _wv
+from . import limits, pyramid, validate
 from .errors import (
     CorruptStreamError,
     InvalidInputError,
@@ -44,22 +44,23 @@ __all__ = [
     "MAX_PIXELS",
     "BACKENDS",
     "WAVELETS",
+    "encode_image_with",
+    "decode_image_with",
 ]
 
 MAGIC = b"SDWZ"
 VERSION = 1
-MAX_PIXELS = 1 << 28
+MAX_PIXELS = limits.MAX_PIXELS
 """Largest image (pixels) accepted by the encoder and by the decoder before allocating."""
-MAX_SIDE = 1 << 20
+MAX_SIDE = limits.MAX_SIDE
 
-BACKENDS = {"raw": 0, "arith": 1}
-WAVELETS = {"5/3": 0, "9/7": 1, "haar": 2}
+BACKENDS = pyramid.BACKENDS
+WAVELETS = pyramid.WAVELETS
+default_levels = validate.default_levels
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 3: np.dtype(np.int16)}
 _DTYPE_CODES = {v: k for k, v in _DTYPES.items()}
 _FLAG_LOSSY = 1
 _FLAG_CUT = 2  # payload cut by truncate(): a lossless stream is then no longer exact
-_R_KNOWN = 0.5  # reconstruction offset of a fully known quantizer index (middle of the bin)
-_R_PART = 0.5  # middle of the remaining interval of a partially known index
 
 # magic, version, flags, dtype, wavelet, backend, levels, top, min_plane, step_exp,
 # height, width, dc, vmin, vmax, payload length, payload crc, header crc
@@ -157,7 +158,8 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
         raise LimitExceededError(
             f"EZW stream image {height}x{width} exceeds the {MAX_PIXELS} pixel limit"
         )
-    if levels > _max_levels(height, width) or not -1 <= top <= 30 or min_plane > 30:
+    if levels > validate.max_levels(height, width) or not -1 <= top <= limits.MAX_PLANE or \
+            min_plane > limits.MAX_PLANE or abs(step_exp) > limits.MAX_STEP_EXP:
         raise CorruptStreamError("EZW stream header has impossible levels or bit planes")
     lossy = bool(flags & _FLAG_LOSSY)
     if not lossy and wcode != WAVELETS["5/3"]:
@@ -170,56 +172,18 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
                         bool(flags & _FLAG_CUT))
 
 
-def _max_levels(h: int, w: int) -> int:
-    return min(16, max(h, w).bit_length() - 1)
-
-
-def default_levels(h: int, w: int) -> int:
-    """Decomposition levels used when none are given: 5 (6 above 1024 pixels a side)."""
-    return min(_max_levels(h, w), 5 if max(h, w) <= 1024 else 6)
-
-
-def _validate_image(image: Any) -> np.ndarray:
-    a = np.asarray(image)
-    if a.ndim != 2:
-        raise InvalidInputError(f"image must be 2-D, got {a.ndim}-D array of shape {a.shape}")
-    if a.size == 0:
-        raise InvalidInputError(f"image is empty (shape {a.shape})")
-    if a.dtype not in _DTYPE_CODES:
-        if a.dtype == np.int32 and a.size and a.min() >= -32768 and a.max() <= 65535:
-            a = a.astype(np.int16 if a.min() < 0 else np.uint16)
-        else:
-            raise InvalidInputError(
-                f"image dtype must be uint8, uint16 or int16 (or int32 within 16 bits), "
-                f"got {a.dtype}"
-            )
-    if a.shape[0] > MAX_SIDE or a.shape[1] > MAX_SIDE or a.size > MAX_PIXELS:
-        raise LimitExceededError(f"image {a.shape} exceeds the {MAX_PIXELS} pixel limit")
-    return a
-
-
 def _engine_native():
     from . import _native
 
     return _native
 
 
-def _check_levels(levels: int | None, h: int, w: int) -> int:
-    if levels is None:
-        return default_levels(h, w)
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)):
-        raise InvalidInputError(f"levels must be an int, got {levels!r}")
-    lv = int(levels)
-    if not 0 <= lv <= min(_max_levels(h, w), 10):
-        raise InvalidInputError(
-            f"levels={lv} impossible for a {h}x{w} image (0..{min(_max_levels(h, w), 10)})"
-        )
-    return lv
-
-
-def _encode_image(engine, image, *, bpp=None, wavelet=None, backend="arith", levels=None,
-                  last_plane=None) -> bytes:
-    a = _validate_image(image)
+def encode_image_with(engine: Any, image: np.ndarray, *, bpp: float | None = None,
+                      wavelet: str | None = None, backend: str = "arith",
+                      levels: int | None = None, last_plane: int | None = None) -> bytes:
+    """:func:`encode_image` on another engine (:data:`sdwtfast.reference.ENGINE`: the same
+    bytes in pure Python)."""
+    a = validate.image(image)
     h, w = a.shape
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
@@ -241,7 +205,7 @@ def _encode_image(engine, image, *, bpp=None, wavelet=None, backend="arith", lev
         if lossy or not 0 <= int(last_plane) <= 30:
             raise InvalidInputError("last_plane applies to the 5/3 integer path, 0..30")
         min_plane = int(last_plane)
-    lv = _check_levels(levels, h, w)
+    lv = validate.levels(levels, h, w)
     vmin, vmax = int(a.min()), int(a.max())
     dc = (vmin + vmax) // 2
     step_exp = 0
@@ -249,25 +213,17 @@ def _encode_image(engine, image, *, bpp=None, wavelet=None, backend="arith", lev
         coef = engine.lift53_forward(a.astype(np.int32) - np.int32(dc), lv)
         max_bytes = 0
     else:
-        x = a.astype(np.float64) - float(dc)
-        if wavelet == "5/3":
-            c = engine.lift53_forward(a.astype(np.int32) - np.int32(dc), lv).astype(np.float64)
-        else:
-            c = _wv.forward(x, lv, wavelet)
-        c *= _wv.weight_map(h, w, lv, wavelet)
-        peak = float(np.abs(c).max())
-        # power-of-two step: about 2^20 quantizer levels for the largest coefficient
-        step_exp = (math.frexp(peak)[1] - 20) if peak > 0 else 0
-        coef = engine.quantize(c, math.ldexp(1.0, step_exp))
+        coef, step_exp = pyramid.quantize(engine, a.astype(np.float64) - float(dc), lv, wavelet)
         max_bytes = max(1, int(float(bpp) * h * w / 8))
-    payload, top, _ = engine.ezw_encode(coef, lv, None, BACKENDS[backend], None, min_plane,
-                                        max_bytes)
+    payload, top = pyramid.ezw_encode(engine, coef, lv, None, backend, max_bytes, min_plane)
     hdr = StreamHeader(lossy, a.dtype, wavelet, backend, lv, top, min_plane, step_exp, h, w, dc,
                        vmin, vmax, len(payload), _crc(payload))
     return _pack_header(hdr) + payload
 
 
-def _decode_image(engine, data, *, partial=False) -> np.ndarray:
+def decode_image_with(engine: Any, data: bytes | bytearray | memoryview, *,
+                      partial: bool = False) -> np.ndarray:
+    """:func:`decode_image` on another engine (:data:`sdwtfast.reference.ENGINE`)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidInputError(f"data must be bytes-like, got {type(data).__name__}")
     hdr = read_header(data)
@@ -286,29 +242,17 @@ def _decode_image(engine, data, *, partial=False) -> np.ndarray:
     elif _crc(payload) != hdr.payload_crc:
         raise CorruptStreamError("EZW stream payload checksum mismatch")
     h, w, lv = hdr.height, hdr.width, hdr.levels
-    q, lp = engine.ezw_decode(bytes(payload), h, w, lv, None, BACKENDS[hdr.backend], hdr.top,
-                              hdr.min_plane)
+    q, lp = pyramid.ezw_decode(engine, bytes(payload), (h, w), lv, None, hdr.top, hdr.backend,
+                               hdr.min_plane)
     if not hdr.lossy:
         if hdr.min_plane > 0 or hdr.cut or len(payload) < hdr.payload_len:
             # partially known integer coefficients: middle of the remaining interval
-            coef = np.rint(engine.dequantize(q, lp, 1.0, 0.0, _R_PART)).astype(np.int32)
+            coef = np.rint(engine.dequantize(q, lp, 1.0, 0.0, pyramid.R_PART)).astype(np.int32)
         else:
             coef = q
-        try:
-            img = engine.lift53_inverse(coef, lv).astype(np.int64) + hdr.dc
-        except InvalidInputError as exc:
-            raise CorruptStreamError(f"EZW stream decodes to bad coefficients: {exc}") from exc
+        img = engine.lift53_inverse(coef, lv).astype(np.int64) + hdr.dc
     else:
-        c = engine.dequantize(q, lp, math.ldexp(1.0, hdr.step_exp), _R_KNOWN, _R_PART)
-        c /= _wv.weight_map(h, w, lv, hdr.wavelet)
-        if hdr.wavelet == "5/3":
-            ci = np.clip(np.rint(c), -(1 << 29), 1 << 29).astype(np.int32)
-            try:
-                x = engine.lift53_inverse(ci, lv).astype(np.float64)
-            except InvalidInputError as exc:
-                raise CorruptStreamError(f"EZW stream decodes to bad coefficients: {exc}") from exc
-        else:
-            x = _wv.inverse(c, lv, hdr.wavelet)
+        x = pyramid.dequantize(engine, q, lp, hdr.step_exp, lv, hdr.wavelet)
         img = np.rint(x + hdr.dc)
     out = np.clip(img, hdr.vmin, hdr.vmax)
     exact = (not hdr.lossy and hdr.min_plane == 0 and not hdr.cut
@@ -360,8 +304,8 @@ def encode_image(
     LimitExceededError
         Image larger than :data:`MAX_PIXELS`.
     """
-    return _encode_image(_engine_native(), image, bpp=bpp, wavelet=wavelet, backend=backend,
-                         levels=levels, last_plane=last_plane)
+    return encode_image_with(_engine_native(), image, bpp=bpp, wavelet=wavelet,
+                             backend=backend, levels=levels, last_plane=last_plane)
 
 
 def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False) -> np.ndarray:
@@ -385,7 +329,7 @@ def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False)
     ------
     UnsupportedFormatError, CorruptStreamError, LimitExceededError
     """
-    return _decode_image(_engine_native(), data, partial=partial)
+    return decode_image_with(_engine_native(), data, partial=partial)
 
 
 def truncate(data: bytes, payload_bytes: int) -> bytes:
@@ -420,14 +364,17 @@ def encode_pyramid(
     given the same mask. ``top`` (the highest bit plane) must be passed to the decoder.
     """
     c = np.asarray(coef)
-    if c.ndim != 2 or c.size == 0 or not np.issubdtype(c.dtype, np.integer):
+    if c.ndim != 2 or c.size == 0 or c.dtype == np.bool_ or \
+            not np.issubdtype(c.dtype, np.integer):
         raise InvalidInputError("coef must be a non-empty 2-D integer array")
+    if c.dtype != np.int32 and (int(c.min()) <= -(1 << limits.MAX_PLANE) or
+                                int(c.max()) >= 1 << limits.MAX_PLANE):
+        raise InvalidInputError(f"coefficients must be below 2^{limits.MAX_PLANE} in magnitude")
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}")
     m = None if mask is None else _check_mask(mask, c.shape)
-    payload, top, _ = _engine_native().ezw_encode(c.astype(np.int32), int(levels), m,
-                                                  BACKENDS[backend], None, int(last_plane),
-                                                  int(max_bytes or 0))
+    payload, top = pyramid.ezw_encode(_engine_native(), c.astype(np.int32), int(levels), m,
+                                      backend, int(max_bytes or 0), int(last_plane))
     return payload, int(top)
 
 
@@ -443,13 +390,15 @@ def decode_pyramid(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode an EZW payload: ``(coef int32, lowest-known-plane uint8)`` arrays of ``shape``."""
     h, w = (int(s) for s in shape)
+    if not (0 < h <= MAX_SIDE and 0 < w <= MAX_SIDE):
+        raise InvalidInputError(f"impossible pyramid shape {shape}")
     if h * w > MAX_PIXELS:
         raise LimitExceededError(f"pyramid {h}x{w} exceeds the pixel limit")
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}")
     m = None if mask is None else _check_mask(mask, (h, w))
-    return _engine_native().ezw_decode(bytes(payload), h, w, int(levels), m, BACKENDS[backend],
-                                       int(top), int(last_plane))
+    return pyramid.ezw_decode(_engine_native(), bytes(payload), (h, w), int(levels), m,
+                              int(top), backend, int(last_plane))
 
 
 def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -59,7 +59,7 @@ from typing import Any
 
 import numpy as np
 
-from . import ezw as _ezw
+from . import _native, limits, pyramid, validate
 from . import wavelet as _wv
 from .errors import CorruptStreamError, InvalidInputError, UnsupportedFormatError
 
@@ -71,7 +71,6 @@ WAVELETS = {"9/7": 1, "haar": 2}
 _WNAMES = {v: k for k, v in WAVELETS.items()}
 _DTYPES = {1: np.dtype(np.uint8), 2: np.dtype(np.uint16), 3: np.dtype(np.int16)}
 _DCODES = {v: k for k, v in _DTYPES.items()}
-_ARITH = 1
 _QMAX = 32767.0
 _N_CANDIDATES = 10
 # magic, version, dtype, wavelet, levels, flags, height, width, dc, vmin, vmax, k, top,
@@ -81,15 +80,7 @@ _HSIZE = _HEAD.size + 4
 
 
 def _crc(data: bytes | memoryview) -> int:
-    from . import _native
-
     return int(_native.crc32c(data))
-
-
-def _native():
-    from . import _native as n
-
-    return n
 
 
 def _ll_shape(h: int, w: int, levels: int) -> tuple[int, int]:
@@ -214,31 +205,10 @@ def encode(
     >>> int(np.abs(out.astype(int) - img).max()) <= 4
     True
     """
-    a = _ezw._validate_image(image)
+    a = validate.image(image)
     h, w = a.shape
-    b = _check_number("bpp", bpp)
-    if b <= 0:
-        raise InvalidInputError(f"bpp must be positive, got {bpp!r}")
-    if wavelet not in WAVELETS:
-        raise InvalidInputError(f"wavelet must be one of {sorted(WAVELETS)}, got {wavelet!r}")
-    if energy is not None and rank is not None:
-        raise InvalidInputError("give energy= or rank=, not both")
-    if energy is not None:
-        e = _check_number("energy", energy)
-        if not 0.0 < e <= 1.0:
-            raise InvalidInputError(f"energy must be in (0, 1], got {energy!r}")
-    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, (int, np.integer))
-                             or rank < 0):
-        raise InvalidInputError(f"rank must be a non-negative int, got {rank!r}")
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or \
-            not 0 <= levels <= 10:
-        raise InvalidInputError(f"levels must be an int in 0..10, got {levels!r}")
-    lv = min(int(levels), _ezw._max_levels(h, w))
+    b, lv = _check_args(h, w, bpp, energy, rank, levels, wavelet)
     budget = int(b * h * w / 8)
-    if budget < _HSIZE:
-        raise InvalidInputError(
-            f"bpp={b} gives {budget} bytes, less than the {_HSIZE}-byte header"
-        )
     vmin, vmax = int(a.min()), int(a.max())
     dc = (vmin + vmax) // 2
     c = _wv.forward(a.astype(np.float64) - dc, lv, wavelet)
@@ -255,16 +225,13 @@ def encode(
     cw[:lh, :lw] = 0.0
     emask = np.ones((h, w), dtype=np.uint8)
     emask[:lh, :lw] = 0
-    n = _native()
-    peak = float(np.abs(cw).max())
-    step_exp = (math.frexp(peak)[1] - 20) if peak > 0 else 0
-    q = n.quantize(cw, math.ldexp(1.0, step_exp))
-    has_detail = bool(emask.any()) and peak > 0
+    has_detail = bool(emask.any()) and float(np.abs(cw).max()) > 0
+    q, step_exp = pyramid.quantize_weighted(_native, cw.copy(), emask)
 
     def ezw_at(nbytes: int) -> tuple[bytes, int]:
         if not has_detail or nbytes < 1:
             return b"", -1
-        payload, top, _ = n.ezw_encode(q, lv, emask, _ARITH, None, 0, nbytes)
+        payload, top = pyramid.ezw_encode(_native, q, lv, emask, max_bytes=nbytes)
         return payload, int(top)
 
     if rank is not None:
@@ -290,13 +257,41 @@ def encode(
     return out
 
 
+def _check_args(h: int, w: int, bpp: Any, energy: Any, rank: Any, levels: Any, wavelet: Any
+                ) -> tuple[float, int]:
+    """Validated ``(bpp, levels)`` of :func:`encode` (InvalidInputError otherwise)."""
+    b = _check_number("bpp", bpp)
+    if b <= 0:
+        raise InvalidInputError(f"bpp must be positive, got {bpp!r}")
+    if wavelet not in WAVELETS:
+        raise InvalidInputError(f"wavelet must be one of {sorted(WAVELETS)}, got {wavelet!r}")
+    if energy is not None and rank is not None:
+        raise InvalidInputError("give energy= or rank=, not both")
+    if energy is not None:
+        e = _check_number("energy", energy)
+        if not 0.0 < e <= 1.0:
+            raise InvalidInputError(f"energy must be in (0, 1], got {energy!r}")
+    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, (int, np.integer))
+                             or rank < 0):
+        raise InvalidInputError(f"rank must be a non-negative int, got {rank!r}")
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or \
+            not 0 <= levels <= 10:
+        raise InvalidInputError(f"levels must be an int in 0..10, got {levels!r}")
+    lv = min(int(levels), validate.max_levels(h, w))
+    budget = int(b * h * w / 8)
+    if budget < _HSIZE:
+        raise InvalidInputError(
+            f"bpp={b} gives {budget} bytes, less than the {_HSIZE}-byte header"
+        )
+    return b, lv
+
+
 def _search_rank(s, u, vt, ll, w_ll, cw, q, emask, lv, step_exp, budget, per, k_fit, ezw_at,
                  has_detail) -> int:
     """The ``k`` (among a few candidates) of least synthesis-weighted squared error."""
     if k_fit <= 0:
         return 0
     cands = sorted({int(round(x)) for x in np.geomspace(1, k_fit, _N_CANDIDATES)} | {k_fit})
-    n = _native()
     longest, top = ezw_at(budget - _HSIZE - per * cands[0])
     sel = emask.astype(bool)
     best_k, best_err = 0, math.inf
@@ -305,9 +300,9 @@ def _search_rank(s, u, vt, ll, w_ll, cw, q, emask, lv, step_exp, budget, per, k_
         e_ll = float(np.sum((ll - _ll_from_factors(g, uq, vq)) ** 2)) * w_ll * w_ll
         nb = budget - _HSIZE - per * k
         if has_detail and nb >= 1 and longest:
-            qd, lp = n.ezw_decode(longest[:nb], cw.shape[0], cw.shape[1], lv, emask, _ARITH,
-                                  top, 0)
-            d = n.dequantize(qd, lp, math.ldexp(1.0, step_exp), 0.5, 0.5)
+            qd, lp = pyramid.ezw_decode(_native, longest[:nb], cw.shape, lv, emask, top)
+            d = _native.dequantize(qd, lp, math.ldexp(1.0, step_exp), pyramid.R_KNOWN,
+                                   pyramid.R_PART)
             e_d = float(np.sum((cw[sel] - d[sel]) ** 2))
         else:
             e_d = float(np.sum(cw[sel] ** 2))
@@ -362,13 +357,14 @@ def decode(data: bytes | bytearray | memoryview) -> np.ndarray:
      bcrc) = f
     if dcode not in _DTYPES or wcode not in _WNAMES or flags != 0:
         raise CorruptStreamError("LL-SVD header has an unknown dtype, wavelet or flags")
-    if not (0 < h <= _ezw.MAX_SIDE and 0 < w <= _ezw.MAX_SIDE) or vmin > vmax:
+    if not (0 < h <= limits.MAX_SIDE and 0 < w <= limits.MAX_SIDE) or vmin > vmax:
         raise CorruptStreamError(f"LL-SVD header has impossible geometry {h}x{w} or range")
-    if h * w > _ezw.MAX_PIXELS:
+    if h * w > limits.MAX_PIXELS:
         from .errors import LimitExceededError
 
         raise LimitExceededError(f"LL-SVD image {h}x{w} exceeds the pixel limit")
-    if lv > min(_ezw._max_levels(h, w), 10) or not -1 <= top <= 30 or abs(step_exp) > 1100:
+    if lv > min(validate.max_levels(h, w), limits.MAX_CODED_LEVELS) or \
+            not -1 <= top <= limits.MAX_PLANE or abs(step_exp) > limits.MAX_STEP_EXP:
         raise CorruptStreamError("LL-SVD header has impossible levels, bit plane or step")
     wavelet = _WNAMES[wcode]
     lh, lw = _ll_shape(h, w, lv)
@@ -392,9 +388,9 @@ def decode(data: bytes | bytearray | memoryview) -> np.ndarray:
             raise CorruptStreamError("LL-SVD stream has a payload but no bit plane")
         emask = np.ones((h, w), dtype=np.uint8)
         emask[:lh, :lw] = 0
-        n = _native()
-        qd, lp = n.ezw_decode(bytes(body[nf:]), h, w, lv, emask, _ARITH, top, 0)
-        c = n.dequantize(qd, lp, math.ldexp(1.0, step_exp), 0.5, 0.5)
+        qd, lp = pyramid.ezw_decode(_native, bytes(body[nf:]), (h, w), lv, emask, top)
+        c = _native.dequantize(qd, lp, math.ldexp(1.0, step_exp), pyramid.R_KNOWN,
+                               pyramid.R_PART)
         c = c.reshape(h, w) / _wv.weight_map(h, w, lv, wavelet)
         c[:lh, :lw] = 0.0
     c[:lh, :lw] = _ll_from_factors(g, uq, vq)

@@ -1,7 +1,8 @@
 """Regions of interest: the SVD detector, user masks and boxes, block bitmaps, overlays.
 
-The codec codes the ROI exactly (wavelet + EZW) and the rest (the background) with the learned
-codec, so the ROI is a boolean pixel mask. It comes from the caller (:func:`resolve_roi`: a mask
+The codec codes the ROI exactly, within a bound or at a rate (wavelet + EZW, or the predictive
+coder, whichever is smaller) and the rest (the background) by a background coder (by default
+the wavelet path at a low rate; :mod:`sdwtfast.coders`), so the ROI is a boolean pixel mask. It comes from the caller (:func:`resolve_roi`: a mask
 or boxes), or from :func:`detect_roi` (``roi="auto"``). The container stores it at block
 granularity (:func:`block_mask`, :func:`expand_blocks`): a superset of the caller's ROI.
 

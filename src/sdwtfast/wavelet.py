@@ -7,7 +7,11 @@ transforms the LL band. Boundaries use whole-sample symmetric extension, as in J
 any size works.
 
 The arithmetic is plain IEEE double in a fixed order (no reductions), so results are the same
-on every machine; the encoder and the pure-Python reference share this module.
+from run to run and thread count to thread count on one machine, and the encoder and the
+pure-Python reference share this module. Across machines numpy's vectorised kernels (SIMD
+width, fused multiply-add) may round the last bit differently, so a float-wavelet decode may
+differ by one grey level there (the golden tests allow +-1); the integer 5/3 path and every
+entropy-coded symbol are exact everywhere.
 
 :func:`band_weights` gives the synthesis gain of each subband: coefficients multiplied by it
 have (approximately) the image-domain energy of their error, so bit-plane coding the scaled
