@@ -35,8 +35,7 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float) -> float:
 
     if min(a.shape) < 7:
         return float("nan")
-    return float(structural_similarity(a.astype(np.float64), b.astype(np.float64),
-                                       data_range=peak))
+    return float(structural_similarity(a.astype(np.float64), b.astype(np.float64), data_range=peak))
 
 
 def jpeg2k_at(img: np.ndarray, nbytes: int) -> tuple[np.ndarray, int] | None:
@@ -98,7 +97,7 @@ def timing(bg) -> tuple[float, float]:
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:512, 0:512]
-    img = (2000 + 1000 * np.sin(xx / 40.0) * np.cos(yy / 55.0) + rng.normal(0, 20, (512, 512)))
+    img = 2000 + 1000 * np.sin(xx / 40.0) * np.cos(yy / 55.0) + rng.normal(0, 20, (512, 512))
     img = img.clip(0, 4095).astype(np.uint16)
     bg.decode(bg.encode(img, quality=2))  # warm up (model load)
     te, td = [], []
@@ -120,8 +119,9 @@ def run(baselines: bool) -> str:
     per_q: dict[int, list[tuple[float, float, float, float]]] = {q: [] for q in bg.QUALITIES}
     band: list[float] = []
     band_ezw: list[float] = []
-    lines.append("| image | q | bpp | PSNR | SSIM | J2K bpp | J2K PSNR | J2K SSIM | EZW bpp "
-                 "| EZW PSNR |")
+    lines.append(
+        "| image | q | bpp | PSNR | SSIM | J2K bpp | J2K PSNR | J2K SSIM | EZW bpp | EZW PSNR |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for name, img in images():
         peak = float(max(int(img.max()) - int(img.min()), 1))
@@ -144,27 +144,38 @@ def run(baselines: bool) -> str:
                 band.append(p - jp)
                 if not math.isnan(ep):
                     band_ezw.append(p - ep)
-            rows.append(f"| {name} | {q} | {bpp:.3f} | {p:.2f} | {ss:.4f} | {jb:.3f} | {jp:.2f} "
-                        f"| {js:.4f} | {eb:.3f} | {ep:.2f} |")
+            rows.append(
+                f"| {name} | {q} | {bpp:.3f} | {p:.2f} | {ss:.4f} | {jb:.3f} | {jp:.2f} "
+                f"| {js:.4f} | {eb:.3f} | {ep:.2f} |"
+            )
             print(rows[-1], flush=True)
     lines += rows
-    summary = ["", "| q | mean bpp | mean PSNR | mean J2K PSNR (same bytes) | mean EZW PSNR |",
-               "|---|---|---|---|---|"]
+    summary = [
+        "",
+        "| q | mean bpp | mean PSNR | mean J2K PSNR (same bytes) | mean EZW PSNR |",
+        "|---|---|---|---|---|",
+    ]
     for q, vals in per_q.items():
         a = np.array(vals, dtype=np.float64)
-        summary.append(f"| {q} | {np.nanmean(a[:, 0]):.3f} | {np.nanmean(a[:, 1]):.2f} | "
-                       f"{np.nanmean(a[:, 2]):.2f} | {np.nanmean(a[:, 3]):.2f} |")
+        summary.append(
+            f"| {q} | {np.nanmean(a[:, 0]):.3f} | {np.nanmean(a[:, 1]):.2f} | "
+            f"{np.nanmean(a[:, 2]):.2f} | {np.nanmean(a[:, 3]):.2f} |"
+        )
     if band:
         summary.append("")
-        summary.append(f"Points with 0.1 <= bpp <= 0.3: {len(band)}; mean PSNR minus JPEG 2000 "
-                       f"at the same bytes: {np.mean(band):+.2f} dB"
-                       + (f"; minus EZW 9/7: {np.mean(band_ezw):+.2f} dB" if band_ezw else ""))
+        summary.append(
+            f"Points with 0.1 <= bpp <= 0.3: {len(band)}; mean PSNR minus JPEG 2000 "
+            f"at the same bytes: {np.mean(band):+.2f} dB"
+            + (f"; minus EZW 9/7: {np.mean(band_ezw):+.2f} dB" if band_ezw else "")
+        )
     te, td = timing(bg)
     size = bg.weights_path().stat().st_size
     summary.append("")
-    summary.append(f"512x512 uint16, quality 2, one thread: encode {te * 1e3:.0f} ms, "
-                   f"decode {td * 1e3:.0f} ms. Weights + tables on disk: {size / 1e6:.2f} MB "
-                   f"(sha256 {bg.weights_sha256()[:16]}...).")
+    summary.append(
+        f"512x512 uint16, quality 2, one thread: encode {te * 1e3:.0f} ms, "
+        f"decode {td * 1e3:.0f} ms. Weights + tables on disk: {size / 1e6:.2f} MB "
+        f"(sha256 {bg.weights_sha256()[:16]}...)."
+    )
     text = "\n".join(lines + summary)
     print("\n".join(summary), flush=True)
     return text
@@ -184,8 +195,9 @@ def write_section(path: Path, body: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--no-baselines", action="store_true", help="skip JPEG 2000 and EZW")
     p.add_argument("--results", default=None, help="RESULTS.md whose section to update")
     p.add_argument("--intro", default="", help="text placed before the tables")

@@ -57,12 +57,17 @@ def ct_case(quick: bool) -> None:
     h, w = img.shape
     box = [(h // 4, w // 4, h // 4 + h // 2, w // 4 + w // 2)]
     print(f"image: {devimages.LABELS['693_UNCR']} {img.shape} {img.dtype}\n")
-    print("| case | plain B | encrypted B | +bytes | +size | sdwtfast.encode | pack plain |"
-          " pack encrypted | +time | decode plain | decode encrypted |")
+    print(
+        "| case | plain B | encrypted B | +bytes | +size | sdwtfast.encode | pack plain |"
+        " pack encrypted | +time | decode plain | decode encrypted |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    cases = (("lossless (default)", {}), ("9/7 EZW 1.0 bpp", {"roi_bpp": 1.0}),
-             ("9/7 EZW 0.25 bpp", {"roi_bpp": 0.25}),
-             ("hybrid: box ROI lossless + wavelet", {"roi": box}))
+    cases = (
+        ("lossless (default)", {}),
+        ("9/7 EZW 1.0 bpp", {"roi_bpp": 1.0}),
+        ("9/7 EZW 0.25 bpp", {"roi_bpp": 0.25}),
+        ("hybrid: box ROI lossless + wavelet", {"roi": box}),
+    )
     for label, kw in cases:
         plain = sdwtfast.encode(img, **kw)
         sealed = sdwtfast.encode(img, key=key, **kw)
@@ -74,12 +79,16 @@ def ct_case(quick: bool) -> None:
         d_plain = best(lambda b=plain: sdwtfast.decode(b), n)
         d_key = best(lambda b=sealed: sdwtfast.decode(b, key=key), n)
         extra = len(sealed) - len(plain)
-        print(f"| {label} | {len(plain):,} | {len(sealed):,} | {extra} | "
-              f"{100 * extra / len(plain):.2f}% | {t_enc * 1e3:.2f} ms | {t_plain * 1e3:.3f} ms |"
-              f" {t_key * 1e3:.3f} ms | {100 * (t_key - t_plain) / t_enc:.2f}% | "
-              f"{d_plain * 1e3:.2f} ms | {d_key * 1e3:.2f} ms |")
-    print("\n+size = extra bytes / plain container; +time = (pack encrypted - pack plain) / "
-          f"sdwtfast.encode; best of {n} (encode, decode) and {10 * n} (pack) runs")
+        print(
+            f"| {label} | {len(plain):,} | {len(sealed):,} | {extra} | "
+            f"{100 * extra / len(plain):.2f}% | {t_enc * 1e3:.2f} ms | {t_plain * 1e3:.3f} ms |"
+            f" {t_key * 1e3:.3f} ms | {100 * (t_key - t_plain) / t_enc:.2f}% | "
+            f"{d_plain * 1e3:.2f} ms | {d_key * 1e3:.2f} ms |"
+        )
+    print(
+        "\n+size = extra bytes / plain container; +time = (pack encrypted - pack plain) / "
+        f"sdwtfast.encode; best of {n} (encode, decode) and {10 * n} (pack) runs"
+    )
 
 
 def throughput(quick: bool) -> None:
@@ -91,13 +100,14 @@ def throughput(quick: bool) -> None:
     te = best(lambda: crypto.encrypt(key, data), 3)
     td = best(lambda: crypto.decrypt(key, ct), 3)
     mib = len(data) / (1 << 20)
-    print(f"\nCobblestone-256 on {mib:.0f} MiB: seal {mib / te:.0f} MiB/s, "
-          f"open {mib / td:.0f} MiB/s")
+    print(
+        f"\nCobblestone-256 on {mib:.0f} MiB: seal {mib / te:.0f} MiB/s, open {mib / td:.0f} MiB/s"
+    )
     salt = bytes(16)
-    for p in (crypto.Argon2Params(), crypto.Argon2Params(memory_kib=19456, iterations=2,
-                                                         lanes=1)):
-        t = best(lambda p=p: crypto.derive_passphrase_key("a passphrase", salt, p), 1 if quick
-                 else 3)
+    for p in (crypto.Argon2Params(), crypto.Argon2Params(memory_kib=19456, iterations=2, lanes=1)):
+        t = best(
+            lambda p=p: crypto.derive_passphrase_key("a passphrase", salt, p), 1 if quick else 3
+        )
         print(f"Argon2id m={p.memory_kib} KiB t={p.iterations} p={p.lanes}: {t * 1e3:.0f} ms")
 
 
@@ -137,14 +147,20 @@ def roundtrip_child(size_mib: int, traced: bool) -> None:
     assert hashlib.sha256(sections[0].data).digest() == digest
     assert 0 < file_size - size < size // 500 + 4096
     if traced:
-        print(f"  traced allocations beyond the payload: write {write_peak / 1024:.0f} KiB, "
-              f"read {read_peak / 1024:.0f} KiB ({max(write_peak, read_peak) / CHUNK:.1f} "
-              f"sealed chunks)")
+        print(
+            f"  traced allocations beyond the payload: write {write_peak / 1024:.0f} KiB, "
+            f"read {read_peak / 1024:.0f} KiB ({max(write_peak, read_peak) / CHUNK:.1f} "
+            f"sealed chunks)"
+        )
     else:
-        print(f"  {size_mib} MiB payload, file {file_size} B (+{file_size - size} B): "
-              f"write {size_mib / t_write:.0f} MiB/s, read {size_mib / t_read:.0f} MiB/s")
-        print(f"  peak RSS {rss1 / 2**20:.1f} MiB with the payload resident at "
-              f"{rss0 / 2**20:.1f} MiB: +{(rss1 - rss0) / 2**20:.2f} MiB beyond the payload")
+        print(
+            f"  {size_mib} MiB payload, file {file_size} B (+{file_size - size} B): "
+            f"write {size_mib / t_write:.0f} MiB/s, read {size_mib / t_read:.0f} MiB/s"
+        )
+        print(
+            f"  peak RSS {rss1 / 2**20:.1f} MiB with the payload resident at "
+            f"{rss0 / 2**20:.1f} MiB: +{(rss1 - rss0) / 2**20:.2f} MiB beyond the payload"
+        )
 
 
 def roundtrip(quick: bool) -> None:
@@ -168,9 +184,11 @@ def main() -> None:
 
     import sdwtfast
 
-    print(f"sdwtfast {sdwtfast.__version__} ({os.path.dirname(sdwtfast.__file__)}), "
-          f"cryptography {cryptography.__version__}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs\n")
+    print(
+        f"sdwtfast {sdwtfast.__version__} ({os.path.dirname(sdwtfast.__file__)}), "
+        f"cryptography {cryptography.__version__}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs\n"
+    )
     ct_case(args.quick)
     throughput(args.quick)
     roundtrip(args.quick)

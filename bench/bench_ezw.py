@@ -28,8 +28,13 @@ from __future__ import annotations
 
 import os
 
-for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-           "VECLIB_MAXIMUM_THREADS"):
+for _v in (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
@@ -150,8 +155,17 @@ S_J2K_ENC1 = "OpenJPEG enc lossy =size"
 S_J2K_DEC1 = "OpenJPEG dec lossy"
 S_JLS_ENC = "CharLS enc lossless"
 S_JLS_DEC = "CharLS dec lossless"
-REF_STAGES = (S_LIFT, S_ENC1, S_DEC1, S_ENCL, S_DECL, S_IMG_ENCL, S_IMG_DECL, S_IMG_ENC1,
-              S_IMG_DEC1)
+REF_STAGES = (
+    S_LIFT,
+    S_ENC1,
+    S_DEC1,
+    S_ENCL,
+    S_DECL,
+    S_IMG_ENCL,
+    S_IMG_DECL,
+    S_IMG_ENC1,
+    S_IMG_DEC1,
+)
 
 
 def _c_stages(a: np.ndarray, repeats: int) -> dict[str, tuple[float, object]]:
@@ -165,8 +179,7 @@ def _c_stages(a: np.ndarray, repeats: int) -> dict[str, tuple[float, object]]:
     out[S_LIFT] = best_of(lambda: n.lift53_forward(a32, lv), repeats)
     out[S_97] = best_of(lambda: lossy_pyramid(n, a, 1.0)[0], repeats)
     coef1, lv1, mb = lossy_pyramid(n, a, 1.0)
-    t, (p1, top1, _) = best_of(lambda: n.ezw_encode(coef1, lv1, None, ARITH, None, 0, mb),
-                               repeats)
+    t, (p1, top1, _) = best_of(lambda: n.ezw_encode(coef1, lv1, None, ARITH, None, 0, mb), repeats)
     out[S_ENC1] = (t, p1)
     out[S_DEC1] = best_of(lambda: n.ezw_decode(p1, h, w, lv1, None, ARITH, top1, 0), repeats)
     t, (pl, topl, _) = best_of(lambda: n.ezw_encode(coefl, lv, None, ARITH, None, 0, 0), repeats)
@@ -301,7 +314,8 @@ def _others(a: np.ndarray, bits: int, target: int, repeats: int) -> dict[str, tu
         b1 = _j2k_at_size(a, bits, target)
         ratio = a.size * bits / 8.0 / len(b1)
         out[S_J2K_ENC1] = best_of(
-            lambda: openjpeg.encode(a, bits_stored=bits, compression_ratios=[ratio]), repeats)
+            lambda: openjpeg.encode(a, bits_stored=bits, compression_ratios=[ratio]), repeats
+        )
         out[S_J2K_DEC1] = best_of(lambda: imagecodecs.jpeg2k_decode(b1, numthreads=1), repeats)
     except ImportError:
         pass
@@ -312,9 +326,17 @@ def _others(a: np.ndarray, bits: int, target: int, repeats: int) -> dict[str, tu
     return out
 
 
-def bench_image(name: str, a: np.ndarray, bits: int, *, repeats: int = 10, ref_size: int = 256,
-                ref_full_max: int = 512 * 512, use_reference: bool = True,
-                label: str | None = None) -> ImageResult:
+def bench_image(
+    name: str,
+    a: np.ndarray,
+    bits: int,
+    *,
+    repeats: int = 10,
+    ref_size: int = 256,
+    ref_full_max: int = 512 * 512,
+    use_reference: bool = True,
+    label: str | None = None,
+) -> ImageResult:
     """Benchmark one image. The reference runs on the full image when it has at most
     ``ref_full_max`` pixels, else on a centred ``ref_size`` crop."""
     a = np.ascontiguousarray(a)
@@ -332,8 +354,11 @@ def bench_image(name: str, a: np.ndarray, bits: int, *, repeats: int = 10, ref_s
         rc = c if ra is a else _c_stages(ra, repeats)
         rr = _ref_stages(ref, eng, ra, rc)
     for stage, (t, out) in list(c.items()) + list(o.items()):
-        nb = len(out) if isinstance(out, (bytes, bytearray)) else (
-            len(out[0]) if isinstance(out, tuple) and isinstance(out[0], bytes) else None)
+        nb = (
+            len(out)
+            if isinstance(out, (bytes, bytearray))
+            else (len(out[0]) if isinstance(out, tuple) and isinstance(out[0], bytes) else None)
+        )
         row = Row(name, stage, t * 1e3, h * w, nb)
         if rr is not None and stage in rr:
             row.ref_region = region
@@ -351,8 +376,10 @@ def _f(x, fmt="{:.2f}", none="-"):
 def format_table(r: ImageResult) -> str:
     h, w = r.shape
     lines = [f"### {r.label} ({r.name}, {h}x{w}, {h * w / 1e6:.2f} MP)", ""]
-    lines.append("| stage | C ms | MP/s | out bpp | ref region | C ms (region) | ref ms "
-                 "| speed-up | identical |")
+    lines.append(
+        "| stage | C ms | MP/s | out bpp | ref region | C ms (region) | ref ms "
+        "| speed-up | identical |"
+    )
     lines.append("|---|---:|---:|---:|---|---:|---:|---:|---|")
     for x in r.rows:
         bpp = None if x.out_bytes is None else 8.0 * x.out_bytes / x.pixels
@@ -379,54 +406,78 @@ def summary(results: list[ImageResult]) -> str:
     try:
         ours, oj = ct.row(S_IMG_ENCL).c_ms, ct.row(S_J2K_ENCL).c_ms
         verdict = "met" if ours < oj else f"missed: {ours / oj:.2f}x OpenJPEG's time"
-        lines.append(f"| lossless encode_image < OpenJPEG lossless ({ct.name}) | "
-                     f"{ours:.2f} vs {oj:.2f} ms | {verdict} |")
+        lines.append(
+            f"| lossless encode_image < OpenJPEG lossless ({ct.name}) | "
+            f"{ours:.2f} vs {oj:.2f} ms | {verdict} |"
+        )
     except KeyError:
         pass
     for r in results:
         sp = [(x.speedup, x.stage) for x in r.rows if x.speedup is not None]
         if not sp:
-            lines.append(f"| C >= {TARGET_SPEEDUP:.0f}x reference ({r.name}) | reference not "
-                         "importable | not measured |")
+            lines.append(
+                f"| C >= {TARGET_SPEEDUP:.0f}x reference ({r.name}) | reference not "
+                "importable | not measured |"
+            )
             continue
         ezw_sp = [s for s in sp if s[1].startswith("EZW")]
         lo, lo_stage = min(ezw_sp or sp)
         allsame = all(x.identical for x in r.rows if x.identical is not None)
         verdict = "met" if lo >= TARGET_SPEEDUP else f"missed: {lo:.0f}x"
-        lines.append(f"| C EZW >= {TARGET_SPEEDUP:.0f}x reference ({r.name}, "
-                     f"{r.rows[1].ref_region or r.rows[0].ref_region}) | min {lo:.0f}x "
-                     f"({lo_stage}); streams identical: {allsame} | {verdict} |")
+        lines.append(
+            f"| C EZW >= {TARGET_SPEEDUP:.0f}x reference ({r.name}, "
+            f"{r.rows[1].ref_region or r.rows[0].ref_region}) | min {lo:.0f}x "
+            f"({lo_stage}); streams identical: {allsame} | {verdict} |"
+        )
     return "\n".join(lines)
 
 
 def machine_note() -> str:
-    return (f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} logical CPUs, "
-            f"Python {platform.python_version()}, numpy {np.__version__}").strip()
+    return (
+        f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} logical CPUs, "
+        f"Python {platform.python_version()}, numpy {np.__version__}"
+    ).strip()
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: 128x128 crops, 2 repeats, reference on 64x64 crops")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 128x128 crops, 2 repeats, reference on 64x64 crops",
+    )
     ap.add_argument("--repeats", type=int, default=None, help="best-of-N (default 10)")
-    ap.add_argument("--ref-size", type=int, default=None,
-                    help="crop side for the reference on images above 512x512 (default 256)")
+    ap.add_argument(
+        "--ref-size",
+        type=int,
+        default=None,
+        help="crop side for the reference on images above 512x512 (default 256)",
+    )
     ap.add_argument("--no-reference", action="store_true")
     ap.add_argument("--images", nargs="*", default=devimages.BENCH_IMAGES)
     args = ap.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 10)
     ref_size = args.ref_size or (64 if args.quick else 256)
-    print(f"# bench_ezw: {machine_note()}; one thread; best of {repeats} perf_counter runs; "
-          f"reference run once, full CT / {ref_size}x{ref_size} crops of larger images")
+    print(
+        f"# bench_ezw: {machine_note()}; one thread; best of {repeats} perf_counter runs; "
+        f"reference run once, full CT / {ref_size}x{ref_size} crops of larger images"
+    )
     results = []
     for name in args.images:
         im = devimages.load(name)
         a = im.image
         if args.quick:
             a = devimages.crop(a, 128)
-        r = bench_image(name, a, im.bits, repeats=repeats, ref_size=ref_size,
-                        ref_full_max=(64 * 64 if args.quick else 512 * 512),
-                        use_reference=not args.no_reference, label=im.label)
+        r = bench_image(
+            name,
+            a,
+            im.bits,
+            repeats=repeats,
+            ref_size=ref_size,
+            ref_full_max=(64 * 64 if args.quick else 512 * 512),
+            use_reference=not args.no_reference,
+            label=im.label,
+        )
         results.append(r)
         print()
         print(format_table(r), flush=True)
@@ -434,8 +485,10 @@ def main(argv=None) -> int:
     print(summary(results))
     bad = [x for r in results for x in r.rows if x.identical is False]
     if bad:
-        print("\nERROR: C and reference outputs differ: "
-              + ", ".join(f"{x.image}/{x.stage}" for x in bad))
+        print(
+            "\nERROR: C and reference outputs differ: "
+            + ", ".join(f"{x.image}/{x.stage}" for x in bad)
+        )
         return 1
     return 0
 

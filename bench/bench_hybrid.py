@@ -55,8 +55,7 @@ def best_of(fn, n: int = 3):
 
 def run_case(img, bits, roi_spec, d, background, quality):
     rep = codec.EncodeReport()
-    kw = dict(roi=roi_spec, roi_max_error=d, background=background,
-              background_quality=quality)
+    kw = dict(roi=roi_spec, roi_max_error=d, background=background, background_quality=quality)
     t_enc, blob = best_of(lambda: sdwtfast.encode(img, report=rep, **kw))
     t_dec, out = best_of(lambda: sdwtfast.decode(blob))
     mask = R.resolve_roi(roi_spec, img)
@@ -65,9 +64,18 @@ def run_case(img, bits, roi_spec, d, background, quality):
     roi_err = metrics.max_abs_error(img, out, mask=mask)
     bg_psnr = metrics.psnr(img, out, mask=bg) if bg.any() else float("nan")
     bg_ssim = metrics.ssim(img, out, mask=bg) if bg.any() else float("nan")
-    return dict(bytes=len(blob), roi_frac=float(mask.mean()), roi_err=roi_err, bg_psnr=bg_psnr,
-                bg_ssim=bg_ssim, enc_ms=t_enc * 1e3, dec_ms=t_dec * 1e3,
-                stages=dict(rep.timings_ms), sections=dict(rep.sections), coder=rep.roi_coder)
+    return dict(
+        bytes=len(blob),
+        roi_frac=float(mask.mean()),
+        roi_err=roi_err,
+        bg_psnr=bg_psnr,
+        bg_ssim=bg_ssim,
+        enc_ms=t_enc * 1e3,
+        dec_ms=t_dec * 1e3,
+        stages=dict(rep.timings_ms),
+        sections=dict(rep.sections),
+        coder=rep.roi_coder,
+    )
 
 
 def main(argv=None) -> int:
@@ -83,9 +91,11 @@ def main(argv=None) -> int:
             backgrounds.append(("learned", B.QUALITIES[0]))
         except Exception as exc:  # noqa: BLE001 - report and carry on without it
             print(f"(learned background unavailable: {exc})")
-    print("| image | ROI | ROI err bound | ROI coder | background | ROI % | bytes |"
-          " / own lossless | / J2K lossless | ROI max err | bg PSNR | bg SSIM | enc ms |"
-          " (roi / bg / detect) | dec ms |")
+    print(
+        "| image | ROI | ROI err bound | ROI coder | background | ROI % | bytes |"
+        " / own lossless | / J2K lossless | ROI max err | bg PSNR | bg SSIM | enc ms |"
+        " (roi / bg / detect) | dec ms |"
+    )
     print("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     quarter_ratios = []
     ct_enc = None
@@ -106,24 +116,29 @@ def main(argv=None) -> int:
                     rj = r["bytes"] / j2k if j2k else float("nan")
                     if roi_name == "box 1/4" and d == 0:
                         quarter_ratios.append((name, bg, rj))
-                    if name == "693_UNCR" and roi_name == "box 1/4" and d == 0 and \
-                            bg == "wavelet":
+                    if name == "693_UNCR" and roi_name == "box 1/4" and d == 0 and bg == "wavelet":
                         ct_enc = r["enc_ms"]
-                    print(f"| {di.label} | {roi_name} | {d} | {r['coder']} | {bg} {q} | "
-                          f"{100 * r['roi_frac']:.1f} | {r['bytes']} | {r['bytes'] / own:.3f} | "
-                          f"{rj:.3f} | {r['roi_err']:.0f} | {r['bg_psnr']:.2f} | "
-                          f"{r['bg_ssim']:.3f} | {r['enc_ms']:.0f} | "
-                          f"{st['roi_code']:.0f} / {st['background']:.0f} / "
-                          f"{st['roi_detect']:.0f} | {r['dec_ms']:.0f} |")
+                    print(
+                        f"| {di.label} | {roi_name} | {d} | {r['coder']} | {bg} {q} | "
+                        f"{100 * r['roi_frac']:.1f} | {r['bytes']} | {r['bytes'] / own:.3f} | "
+                        f"{rj:.3f} | {r['roi_err']:.0f} | {r['bg_psnr']:.2f} | "
+                        f"{r['bg_ssim']:.3f} | {r['enc_ms']:.0f} | "
+                        f"{st['roi_code']:.0f} / {st['background']:.0f} / "
+                        f"{st['roi_detect']:.0f} | {r['dec_ms']:.0f} |"
+                    )
     print()
     print("Target: lossless quarter ROI <= 1/3 of JPEG 2000 lossless:")
     for name, bg, rj in quarter_ratios:
         print(f"  {name:28s} {bg:8s} {rj:.3f}  {'met' if rj <= 1 / 3 else 'MISSED'}")
     if ct_enc is not None:
-        print(f"Target: 512x512 CT hybrid encode < 150 ms: {ct_enc:.0f} ms "
-              f"({'met' if ct_enc < 150 else 'MISSED'}) (wavelet background; best of 3)")
-    print("PSNR peak = max - min of the original; SSIM from scikit-image, averaged over the "
-          "background pixels. 'ROI %' is the coded ROI (8x8 blocks).")
+        print(
+            f"Target: 512x512 CT hybrid encode < 150 ms: {ct_enc:.0f} ms "
+            f"({'met' if ct_enc < 150 else 'MISSED'}) (wavelet background; best of 3)"
+        )
+    print(
+        "PSNR peak = max - min of the original; SSIM from scikit-image, averaged over the "
+        "background pixels. 'ROI %' is the coded ROI (8x8 blocks)."
+    )
     return 0
 
 

@@ -65,8 +65,11 @@ def lossless_row(name: str, repeat: int) -> dict:
         sizes["ezw"] += len(ezw.encode_image(f))
         vmin, vmax = int(f.min()), int(f.max())
         x = f.astype(np.int32) - vmin
-        sizes["pred"] += len(_native.pred_encode(x, vmax - vmin, raw_size(x.size, vmax - vmin))
-                             or b"" if vmax > vmin else b"")
+        sizes["pred"] += len(
+            _native.pred_encode(x, vmax - vmin, raw_size(x.size, vmax - vmin)) or b""
+            if vmax > vmin
+            else b""
+        )
         sizes["j2k"] += len(openjpeg.encode(f, bits_stored=img.bits))
         u = _unsigned(f)
         s = imagecodecs.jpegls_encode(u)
@@ -77,8 +80,9 @@ def lossless_row(name: str, repeat: int) -> dict:
         t_jls_d += _best_time(lambda s=s: imagecodecs.jpegls_decode(s), repeat)
     out.update({k: 8.0 * v / n for k, v in sizes.items()})
     out["coder"] = "/".join(sorted(set(coders)))
-    out.update(enc_ms=t_enc * 1e3, dec_ms=t_dec * 1e3, jls_enc_ms=t_jls_e * 1e3,
-               jls_dec_ms=t_jls_d * 1e3)
+    out.update(
+        enc_ms=t_enc * 1e3, dec_ms=t_dec * 1e3, jls_enc_ms=t_jls_e * 1e3, jls_dec_ms=t_jls_d * 1e3
+    )
     return out
 
 
@@ -102,8 +106,15 @@ def near_row(name: str, d: int) -> dict:
         r = imagecodecs.jpegls_decode(s).reshape(u.shape)
         err_jls = max(err_jls, int(np.abs(r.astype(np.int64) - u).max()))
         jls += len(s)
-    return {"name": name, "d": d, "ours": 8.0 * ours / n, "jls": 8.0 * jls / n,
-            "err_ours": err_ours, "err_jls": err_jls, "coder": "/".join(sorted(set(coders)))}
+    return {
+        "name": name,
+        "d": d,
+        "ours": 8.0 * ours / n,
+        "jls": 8.0 * jls / n,
+        "err_ours": err_ours,
+        "err_jls": err_jls,
+        "coder": "/".join(sorted(set(coders))),
+    }
 
 
 def rate_row(name: str, bpp: float) -> dict:
@@ -114,12 +125,17 @@ def rate_row(name: str, bpp: float) -> dict:
     rep = codec.EncodeReport()
     blob = sdwtfast.encode(f, roi_bpp=bpp, report=rep)
     ezw_only = sdwtfast.encode(f, roi_bpp=bpp, wavelet="9/7")
-    return {"name": name, "bpp": bpp, "coder": rep.roi_coder,
-            "mode": sdwtfast.info(blob)["mode"],
-            "bound": sdwtfast.info(blob)["params"].get("roi.max_error", 0),
-            "size": 8 * len(blob) / f.size, "size_ezw": 8 * len(ezw_only) / f.size,
-            "psnr": metrics.psnr(f, sdwtfast.decode(blob), peak=peak),
-            "psnr_ezw": metrics.psnr(f, sdwtfast.decode(ezw_only), peak=peak)}
+    return {
+        "name": name,
+        "bpp": bpp,
+        "coder": rep.roi_coder,
+        "mode": sdwtfast.info(blob)["mode"],
+        "bound": sdwtfast.info(blob)["params"].get("roi.max_error", 0),
+        "size": 8 * len(blob) / f.size,
+        "size_ezw": 8 * len(ezw_only) / f.size,
+        "psnr": metrics.psnr(f, sdwtfast.decode(blob), peak=peak),
+        "psnr_ezw": metrics.psnr(f, sdwtfast.decode(ezw_only), peak=peak),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,25 +143,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--images", nargs="*", default=ALL_IMAGES)
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats (best of)")
     args = ap.parse_args(argv)
-    print(f"bench_lossless: {platform.machine()} {platform.python_version()}, "
-          f"numpy {np.__version__}; one thread; times best of {args.repeat}\n")
-    print("| image | container bpp | coder | EZW payload | predictive payload | JPEG 2000 | "
-          "JPEG-LS | vs JPEG-LS | vs JPEG 2000 | enc ms | dec ms | CharLS enc / dec ms |")
+    print(
+        f"bench_lossless: {platform.machine()} {platform.python_version()}, "
+        f"numpy {np.__version__}; one thread; times best of {args.repeat}\n"
+    )
+    print(
+        "| image | container bpp | coder | EZW payload | predictive payload | JPEG 2000 | "
+        "JPEG-LS | vs JPEG-LS | vs JPEG 2000 | enc ms | dec ms | CharLS enc / dec ms |"
+    )
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     rows = [lossless_row(n, args.repeat) for n in args.images]
     for r in rows:
-        print(f"| {r['label']} ({r['name']}) | {r['container']:.3f} | {r['coder']} | "
-              f"{r['ezw']:.3f} | {r['pred']:.3f} | {r['j2k']:.3f} | {r['jls']:.3f} | "
-              f"{100 * (r['container'] / r['jls'] - 1):+.1f}% | "
-              f"{100 * (r['container'] / r['j2k'] - 1):+.1f}% | {r['enc_ms']:.1f} | "
-              f"{r['dec_ms']:.1f} | {r['jls_enc_ms']:.1f} / {r['jls_dec_ms']:.1f} |")
+        print(
+            f"| {r['label']} ({r['name']}) | {r['container']:.3f} | {r['coder']} | "
+            f"{r['ezw']:.3f} | {r['pred']:.3f} | {r['j2k']:.3f} | {r['jls']:.3f} | "
+            f"{100 * (r['container'] / r['jls'] - 1):+.1f}% | "
+            f"{100 * (r['container'] / r['j2k'] - 1):+.1f}% | {r['enc_ms']:.1f} | "
+            f"{r['dec_ms']:.1f} | {r['jls_enc_ms']:.1f} / {r['jls_dec_ms']:.1f} |"
+        )
     below_jls = sum(r["container"] < r["jls"] for r in rows)
     below_j2k = sum(r["container"] < r["j2k"] for r in rows)
-    print(f"\nlossless container smaller than JPEG-LS on {below_jls}/{len(rows)} images, "
-          f"than JPEG 2000 on {below_j2k}/{len(rows)}; mean ratio to JPEG-LS "
-          f"{np.mean([r['container'] / r['jls'] for r in rows]):.3f}\n")
-    print("| image | max error d | ours bpp | coder | JPEG-LS near-lossless bpp | ours vs it | "
-          "max error ours / JPEG-LS |")
+    print(
+        f"\nlossless container smaller than JPEG-LS on {below_jls}/{len(rows)} images, "
+        f"than JPEG 2000 on {below_j2k}/{len(rows)}; mean ratio to JPEG-LS "
+        f"{np.mean([r['container'] / r['jls'] for r in rows]):.3f}\n"
+    )
+    print(
+        "| image | max error d | ours bpp | coder | JPEG-LS near-lossless bpp | ours vs it | "
+        "max error ours / JPEG-LS |"
+    )
     print("|---|---:|---:|---|---:|---:|---|")
     wins = total = 0
     for name in args.images:
@@ -154,21 +180,27 @@ def main(argv: list[str] | None = None) -> int:
             assert r["err_ours"] <= d
             wins += r["ours"] < r["jls"]
             total += 1
-            print(f"| {name} | {d} | {r['ours']:.3f} | {r['coder']} | {r['jls']:.3f} | "
-                  f"{100 * (r['ours'] / r['jls'] - 1):+.1f}% | {r['err_ours']} / "
-                  f"{r['err_jls']} |")
+            print(
+                f"| {name} | {d} | {r['ours']:.3f} | {r['coder']} | {r['jls']:.3f} | "
+                f"{100 * (r['ours'] / r['jls'] - 1):+.1f}% | {r['err_ours']} / "
+                f"{r['err_jls']} |"
+            )
     print(f"\nnear-lossless smaller than JPEG-LS at the same bound on {wins}/{total} points\n")
-    print("| image | roi_bpp | coder | stored as | bpp | PSNR (dB) | EZW only: bpp | PSNR (dB) | "
-          "gain (dB) |")
+    print(
+        "| image | roi_bpp | coder | stored as | bpp | PSNR (dB) | EZW only: bpp | PSNR (dB) | "
+        "gain (dB) |"
+    )
     print("|---|---:|---|---|---:|---:|---:|---:|---:|")
     for name in args.images:
         for bpp in (0.25, 0.5, 1.0, 2.0):
             r = rate_row(name, bpp)
             stored = r["mode"] + (f" d={r['bound']}" if r["bound"] else "")
             gain = r["psnr"] - r["psnr_ezw"]
-            print(f"| {name} | {bpp} | {r['coder']} | {stored} | {r['size']:.3f} | "
-                  f"{r['psnr']:.2f} | {r['size_ezw']:.3f} | {r['psnr_ezw']:.2f} | "
-                  f"{gain:+.2f} |".replace("inf", "lossless").replace("+nan", "0"))
+            print(
+                f"| {name} | {bpp} | {r['coder']} | {stored} | {r['size']:.3f} | "
+                f"{r['psnr']:.2f} | {r['size_ezw']:.3f} | {r['psnr_ezw']:.2f} | "
+                f"{gain:+.2f} |".replace("inf", "lossless").replace("+nan", "0")
+            )
     return 0
 
 

@@ -23,8 +23,13 @@ from __future__ import annotations
 
 import os
 
-for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-           "VECLIB_MAXIMUM_THREADS"):
+for _v in (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
@@ -127,8 +132,15 @@ def _mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(d * d))
 
 
-def rd_image(name: str, frames, bits: int, *, rates=RATES, label: str | None = None,
-             signed: bool | None = None) -> RDResult:
+def rd_image(
+    name: str,
+    frames,
+    bits: int,
+    *,
+    rates=RATES,
+    label: str | None = None,
+    signed: bool | None = None,
+) -> RDResult:
     """Lossless and lossy comparison on one image (a 2-D array or a list of frames)."""
     if isinstance(frames, np.ndarray) and frames.ndim == 2:
         frames = [frames]
@@ -189,9 +201,19 @@ def rd_image(name: str, frames, bits: int, *, rates=RATES, label: str | None = N
                 em += m
                 eb += len(s)
         nan = math.nan
-        res.lossy.append(LossyPoint(r, 8.0 * ob / n, 8.0 * jb / n if openjpeg else nan,
-                                    om / n, jm / n if openjpeg else nan, peak_bits, peak_range,
-                                    em / n if openjpeg else nan, 8.0 * eb / n if openjpeg else nan))
+        res.lossy.append(
+            LossyPoint(
+                r,
+                8.0 * ob / n,
+                8.0 * jb / n if openjpeg else nan,
+                om / n,
+                jm / n if openjpeg else nan,
+                peak_bits,
+                peak_range,
+                em / n if openjpeg else nan,
+                8.0 * eb / n if openjpeg else nan,
+            )
+        )
     return res
 
 
@@ -205,33 +227,47 @@ def format_table(r: RDResult) -> str:
     f, h, w = r.shape
     frames = f"{f} frames of " if f > 1 else ""
     shift = "; JPEG-LS on data shifted by its minimum" if r.signed else ""
-    lines = [f"### {r.label} ({r.name}: {frames}{h}x{w}, {r.bits} bits stored, "
-             f"{'signed' if r.signed else 'unsigned'}{shift})", ""]
-    lines += ["| lossless | bpp | ours vs it |", "|---|---:|---:|",
-              f"| ours (EZW 5/3 arith) | {r.ours_lossless_bpp:.3f} | |",
-              f"| JPEG 2000 (OpenJPEG 5/3) | {_p(r.j2k_lossless_bpp)} | "
-              f"{_p(None if r.rel_j2k is None else 100 * r.rel_j2k, '{:+.2f}%')} |",
-              f"| JPEG-LS (CharLS) | {_p(r.jls_lossless_bpp)} | "
-              f"{_p(None if r.rel_jls is None else 100 * r.rel_jls, '{:+.2f}%')} |", ""]
-    lines += ["| rate | ours bpp | J2K bpp | ours PSNR (2^b-1) | J2K PSNR (2^b-1) "
-              "| ours PSNR (max-min) | J2K PSNR (max-min) | ours @J2K size: bpp, PSNR (2^b-1) "
-              "| ours - J2K dB (equal size) |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"### {r.label} ({r.name}: {frames}{h}x{w}, {r.bits} bits stored, "
+        f"{'signed' if r.signed else 'unsigned'}{shift})",
+        "",
+    ]
+    lines += [
+        "| lossless | bpp | ours vs it |",
+        "|---|---:|---:|",
+        f"| ours (EZW 5/3 arith) | {r.ours_lossless_bpp:.3f} | |",
+        f"| JPEG 2000 (OpenJPEG 5/3) | {_p(r.j2k_lossless_bpp)} | "
+        f"{_p(None if r.rel_j2k is None else 100 * r.rel_j2k, '{:+.2f}%')} |",
+        f"| JPEG-LS (CharLS) | {_p(r.jls_lossless_bpp)} | "
+        f"{_p(None if r.rel_jls is None else 100 * r.rel_jls, '{:+.2f}%')} |",
+        "",
+    ]
+    lines += [
+        "| rate | ours bpp | J2K bpp | ours PSNR (2^b-1) | J2K PSNR (2^b-1) "
+        "| ours PSNR (max-min) | J2K PSNR (max-min) | ours @J2K size: bpp, PSNR (2^b-1) "
+        "| ours - J2K dB (equal size) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for p in r.lossy:
-        eq = ("same" if p.eq_bpp == p.ours_bpp else
-              f"{_p(p.eq_bpp)}, {_p(p.eq_psnr, '{:.2f}')}")
-        lines.append(f"| {p.rate:g} | {p.ours_bpp:.3f} | {_p(p.j2k_bpp)} | "
-                     f"{_p(p.ours_psnr, '{:.2f}')} | {_p(p.j2k_psnr, '{:.2f}')} | "
-                     f"{_p(p.ours_psnr_range, '{:.2f}')} | "
-                     f"{_p(p.j2k_psnr_range, '{:.2f}')} | {eq} | {_p(p.delta_db, '{:+.2f}')} |")
+        eq = "same" if p.eq_bpp == p.ours_bpp else f"{_p(p.eq_bpp)}, {_p(p.eq_psnr, '{:.2f}')}"
+        lines.append(
+            f"| {p.rate:g} | {p.ours_bpp:.3f} | {_p(p.j2k_bpp)} | "
+            f"{_p(p.ours_psnr, '{:.2f}')} | {_p(p.j2k_psnr, '{:.2f}')} | "
+            f"{_p(p.ours_psnr_range, '{:.2f}')} | "
+            f"{_p(p.j2k_psnr_range, '{:.2f}')} | {eq} | {_p(p.delta_db, '{:+.2f}')} |"
+        )
     return "\n".join(lines)
 
 
 def summary(results: list[RDResult]) -> str:
-    lines = ["### Summary and targets (bench_rd)", "",
-             "| image | ours bpp | J2K bpp | ours vs J2K | <=+2% | JPEG-LS bpp | below JLS "
-             + "".join(f"| dB @{r:g} " for r in TARGET_DB_RATES) + "|",
-             "|---|---:|---:|---:|---|---:|---|" + "---:|" * len(TARGET_DB_RATES)]
+    lines = [
+        "### Summary and targets (bench_rd)",
+        "",
+        "| image | ours bpp | J2K bpp | ours vs J2K | <=+2% | JPEG-LS bpp | below JLS "
+        + "".join(f"| dB @{r:g} " for r in TARGET_DB_RATES)
+        + "|",
+        "|---|---:|---:|---:|---|---:|---|" + "---:|" * len(TARGET_DB_RATES),
+    ]
     ll_ok = stretch_ll = 0
     db_ok = db_stretch = db_n = 0
     worst_ll = worst_db = None
@@ -255,38 +291,59 @@ def summary(results: list[RDResult]) -> str:
             if worst_db is None or p.delta_db < worst_db[0]:
                 worst_db = (p.delta_db, f"{r.name} @{rate:g}")
             dbs.append(_p(p.delta_db, "{:+.2f}"))
-        lines.append(f"| {r.name} | {r.ours_lossless_bpp:.3f} | {_p(r.j2k_lossless_bpp)} | "
-                     f"{_p(None if rel is None else 100 * rel, '{:+.2f}%')} | "
-                     f"{'yes' if ok else 'NO'} | {_p(r.jls_lossless_bpp)} | "
-                     f"{'yes' if below else 'no'} | " + " | ".join(dbs) + " |")
+        lines.append(
+            f"| {r.name} | {r.ours_lossless_bpp:.3f} | {_p(r.j2k_lossless_bpp)} | "
+            f"{_p(None if rel is None else 100 * rel, '{:+.2f}%')} | "
+            f"{'yes' if ok else 'NO'} | {_p(r.jls_lossless_bpp)} | "
+            f"{'yes' if below else 'no'} | " + " | ".join(dbs) + " |"
+        )
     k = len(results)
     lines += ["", "| target | result | verdict |", "|---|---|---|"]
     if worst_ll is not None:
-        verdict = "met" if ll_ok == k else (f"missed on {k - ll_ok} image(s); worst "
-                                            f"{100 * worst_ll[0]:+.2f}% ({worst_ll[1]})")
-        lines.append(f"| lossless bpp within 2% of JPEG 2000, each image | {ll_ok}/{k} | "
-                     f"{verdict} |")
-        lines.append(f"| stretch: lossless below JPEG-LS | {stretch_ll}/{k} | "
-                     f"{'met' if stretch_ll == k else 'partly' if stretch_ll else 'missed'} |")
+        verdict = (
+            "met"
+            if ll_ok == k
+            else (
+                f"missed on {k - ll_ok} image(s); worst {100 * worst_ll[0]:+.2f}% ({worst_ll[1]})"
+            )
+        )
+        lines.append(
+            f"| lossless bpp within 2% of JPEG 2000, each image | {ll_ok}/{k} | {verdict} |"
+        )
+        lines.append(
+            f"| stretch: lossless below JPEG-LS | {stretch_ll}/{k} | "
+            f"{'met' if stretch_ll == k else 'partly' if stretch_ll else 'missed'} |"
+        )
     if worst_db is not None:
-        verdict = "met" if db_ok == db_n else (f"missed on {db_n - db_ok}; worst "
-                                               f"{worst_db[0]:+.2f} dB ({worst_db[1]})")
-        lines.append(f"| lossy PSNR within {TARGET_DB} dB of JPEG 2000 at 0.5 and 1 bpp | "
-                     f"{db_ok}/{db_n} points | {verdict} |")
-        lines.append(f"| stretch: lossy PSNR above JPEG 2000 | {db_stretch}/{db_n} points | "
-                     f"{'met' if db_stretch == db_n else 'partly' if db_stretch else 'missed'}"
-                     " |")
+        verdict = (
+            "met"
+            if db_ok == db_n
+            else (f"missed on {db_n - db_ok}; worst {worst_db[0]:+.2f} dB ({worst_db[1]})")
+        )
+        lines.append(
+            f"| lossy PSNR within {TARGET_DB} dB of JPEG 2000 at 0.5 and 1 bpp | "
+            f"{db_ok}/{db_n} points | {verdict} |"
+        )
+        lines.append(
+            f"| stretch: lossy PSNR above JPEG 2000 | {db_stretch}/{db_n} points | "
+            f"{'met' if db_stretch == db_n else 'partly' if db_stretch else 'missed'}"
+            " |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="smoke run: CT_small, MR_small, emri_small at 0.5 and 1 bpp")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: CT_small, MR_small, emri_small at 0.5 and 1 bpp",
+    )
     ap.add_argument("--images", nargs="*", default=None)
     args = ap.parse_args(argv)
-    names = args.images or (["CT_small", "MR_small", "emri_small"] if args.quick
-                            else devimages.ALL_IMAGES)
+    names = args.images or (
+        ["CT_small", "MR_small", "emri_small"] if args.quick else devimages.ALL_IMAGES
+    )
     rates = TARGET_DB_RATES if args.quick else RATES
     print(f"# bench_rd: {machine_note()}; rates {', '.join(f'{r:g}' for r in rates)} bpp")
     results = []

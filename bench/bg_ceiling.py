@@ -37,8 +37,11 @@ def ceiling(names: list[str]) -> None:
         lo, hi = float(a.min()), float(a.max())
         st = codec.stride
         hp, wp = -(-a.shape[0] // st) * st, -(-a.shape[1] // st) * st
-        x = np.pad(((a - lo) / (hi - lo)).astype(np.float32),
-                   ((0, hp - a.shape[0]), (0, wp - a.shape[1])), mode="symmetric")
+        x = np.pad(
+            ((a - lo) / (hi - lo)).astype(np.float32),
+            ((0, hp - a.shape[0]), (0, wp - a.shape[1])),
+            mode="symmetric",
+        )
         cells = []
         for q in range(len(bg.QUALITIES)):
             y = codec.analysis(x, q)
@@ -55,8 +58,10 @@ def residual(names: list[str]) -> None:
     from sdwtfast import background as bg
     from sdwtfast import ezw
 
-    print("\n| image | learned q1 bpp / PSNR | total bpp | learned + EZW residual PSNR | "
-          "EZW alone PSNR |")
+    print(
+        "\n| image | learned q1 bpp / PSNR | total bpp | learned + EZW residual PSNR | "
+        "EZW alone PSNR |"
+    )
     print("|---|---|---:|---:|---:|")
     for n in names:
         a = load(n).image
@@ -73,8 +78,10 @@ def residual(names: list[str]) -> None:
             rec = base.astype(np.int32) + ezw.decode_image(e).astype(np.int32)
             used = 8 * (len(s) + len(e)) / a.size
             z = ezw.decode_image(ezw.encode_image(a, bpp=used, wavelet="9/7"))
-            print(f"| {n} | {rb:.3f} / {psnr(a, base, peak=peak):.2f} | {used:.3f} | "
-                  f"{psnr(a, rec, peak=peak):.2f} | {psnr(a, z, peak=peak):.2f} |")
+            print(
+                f"| {n} | {rb:.3f} / {psnr(a, base, peak=peak):.2f} | {used:.3f} | "
+                f"{psnr(a, rec, peak=peak):.2f} | {psnr(a, z, peak=peak):.2f} |"
+            )
 
 
 def main() -> int:

@@ -84,8 +84,12 @@ def load(name: str) -> DevImage:
     for f in frames:
         f.setflags(write=False)
     bits = int(ds.BitsStored)
-    return DevImage(name[:-4] if name.endswith(".dcm") else name, frames, bits,
-                    int(getattr(ds, "PixelRepresentation", 0)) == 1)
+    return DevImage(
+        name[:-4] if name.endswith(".dcm") else name,
+        frames,
+        bits,
+        int(getattr(ds, "PixelRepresentation", 0)) == 1,
+    )
 
 
 def crop(a: np.ndarray, size: int) -> np.ndarray:
@@ -93,4 +97,3 @@ def crop(a: np.ndarray, size: int) -> np.ndarray:
     h, w = a.shape
     y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
     return np.ascontiguousarray(a[y : y + size, x : x + size])
-

@@ -105,8 +105,7 @@ class Method:
     def decode(self, data: bytes, ctx: Context) -> np.ndarray:
         raise NotImplementedError
 
-    def matched(self, image: np.ndarray, target_bpp: float, ctx: Context
-                ) -> tuple[bytes, bool]:
+    def matched(self, image: np.ndarray, target_bpp: float, ctx: Context) -> tuple[bytes, bool]:
         """Encode at (at most) ``target_bpp``; returns ``(stream, reached)``."""
         data = self.encode(image, None if self.lossless else target_bpp, ctx)
         return data, 8.0 * len(data) / image.size <= target_bpp * 1.0005
@@ -115,8 +114,16 @@ class Method:
 class FnMethod(Method):
     """A method from two functions (for quick additions)."""
 
-    def __init__(self, name: str, family: str, enc: Callable, dec: Callable, *,
-                 lossless: bool = False, needs: Sequence[str] = ()):
+    def __init__(
+        self,
+        name: str,
+        family: str,
+        enc: Callable,
+        dec: Callable,
+        *,
+        lossless: bool = False,
+        needs: Sequence[str] = (),
+    ):
         self.name, self.family, self.lossless, self.needs = name, family, lossless, tuple(needs)
         self._enc, self._dec = enc, dec
 
@@ -131,8 +138,9 @@ def _budget(image: np.ndarray, target_bpp: float) -> int:
     return int(target_bpp * image.size / 8)
 
 
-def _search_int(encode: Callable[[int], bytes], lo: int, hi: int, budget: int,
-                better_high: bool = True) -> tuple[bytes, bool]:
+def _search_int(
+    encode: Callable[[int], bytes], lo: int, hi: int, budget: int, better_high: bool = True
+) -> tuple[bytes, bool]:
     """Bisection over an integer knob whose size grows with it (``better_high``) or falls."""
     best, smallest = None, None
     cache: dict[int, bytes] = {}
@@ -222,8 +230,11 @@ class Jpeg(Method):
         u, off, shift, bps = self._prep(image, ctx)
         side = _SIDE.pack(off, shift)
         return _search_int(
-            lambda q: side + imagecodecs.jpeg8_encode(u, level=q, bitspersample=bps), 1, 100,
-            _budget(image, target_bpp))
+            lambda q: side + imagecodecs.jpeg8_encode(u, level=q, bitspersample=bps),
+            1,
+            100,
+            _budget(image, target_bpp),
+        )
 
     def decode(self, data, ctx):
         import imagecodecs
@@ -288,8 +299,9 @@ class JpegLS(Method):
         if self.lossless:
             return super().matched(image, target_bpp, ctx)
         hi = int(min(255, max(1, (int(image.max()) - int(image.min())) // 2)))
-        return _search_int(lambda n: self._enc(image, n), 1, hi, _budget(image, target_bpp),
-                           better_high=False)
+        return _search_int(
+            lambda n: self._enc(image, n), 1, hi, _budget(image, target_bpp), better_high=False
+        )
 
     def decode(self, data, ctx):
         import imagecodecs
@@ -317,7 +329,7 @@ class LLSvd(Method):
 
 
 class Learned(Method):
-    """"CNN only": the learned codec (:mod:`sdwtfast.background`) on the whole image; the
+    """ "CNN only": the learned codec (:mod:`sdwtfast.background`) on the whole image; the
     target picks the best of its levels that fits."""
 
     name, family, needs = "CNN only (learned codec)", "CNN only", ("torch",)
@@ -333,8 +345,12 @@ class Learned(Method):
         from sdwtfast import background
 
         qs = list(background.QUALITIES)
-        return _search_int(lambda i: background.encode(image, quality=qs[i]), 0, len(qs) - 1,
-                           _budget(image, target_bpp))
+        return _search_int(
+            lambda i: background.encode(image, quality=qs[i]),
+            0,
+            len(qs) - 1,
+            _budget(image, target_bpp),
+        )
 
     def decode(self, data, ctx):
         from sdwtfast import background
@@ -406,8 +422,13 @@ class Hybrid(Method):
         import sdwtfast
 
         t = time.perf_counter()
-        d = sdwtfast.encode(image, roi=self._mask(ctx), roi_max_error=self.max_error,
-                            background=self.background, background_quality=q)
+        d = sdwtfast.encode(
+            image,
+            roi=self._mask(ctx),
+            roi_max_error=self.max_error,
+            background=self.background,
+            background_quality=q,
+        )
         _LAST_TIMES[id(d)] = time.perf_counter() - t
         return d
 
@@ -454,8 +475,15 @@ class Hybrid(Method):
 def methods(*, learned: bool = True) -> list[Method]:
     """Every method of the comparison, in table order."""
     out: list[Method] = [
-        Jpeg(), Jpeg2000(), Jpeg2000(lossless=True), JpegLS(lossless=True),
-        JpegLS(lossless=False), LLSvd(), Ezw(), Ezw(lossless=True), Container(),
+        Jpeg(),
+        Jpeg2000(),
+        Jpeg2000(lossless=True),
+        JpegLS(lossless=True),
+        JpegLS(lossless=False),
+        LLSvd(),
+        Ezw(),
+        Ezw(lossless=True),
+        Container(),
     ]
     if learned:
         out.append(Learned())
@@ -470,8 +498,14 @@ def methods(*, learned: bool = True) -> list[Method]:
 # ---- measurements --------------------------------------------------------------------------
 
 
-def _region(x: np.ndarray, y: np.ndarray, m: np.ndarray | None, bits: int, rng: float,
-            smap: np.ndarray | None) -> dict[str, Any]:
+def _region(
+    x: np.ndarray,
+    y: np.ndarray,
+    m: np.ndarray | None,
+    bits: int,
+    rng: float,
+    smap: np.ndarray | None,
+) -> dict[str, Any]:
     d = (x - y) if m is None else (x - y)[m]
     e = float(np.mean(d * d))
     pb, pr = float(2**bits - 1), rng
@@ -485,13 +519,20 @@ def _region(x: np.ndarray, y: np.ndarray, m: np.ndarray | None, bits: int, rng: 
         s = None
     else:
         s = float(smap.mean() if m is None else smap[m].mean())
-    return {"pixels": int(d.size), "lossless": e == 0, "mse": e,
-            "max_abs_error": float(np.abs(d).max()), "psnr_bits": ps(pb),
-            "psnr_range": ps(pr) if pr > 0 else None, "ssim": s}
+    return {
+        "pixels": int(d.size),
+        "lossless": e == 0,
+        "mse": e,
+        "max_abs_error": float(np.abs(d).max()),
+        "psnr_bits": ps(pb),
+        "psnr_range": ps(pr) if pr > 0 else None,
+        "ssim": s,
+    }
 
 
-def measure(original: np.ndarray, decoded: np.ndarray, bits: int,
-            rois: dict[str, np.ndarray | None]) -> dict[str, Any]:
+def measure(
+    original: np.ndarray, decoded: np.ndarray, bits: int, rois: dict[str, np.ndarray | None]
+) -> dict[str, Any]:
     """Metrics for the whole image and for each ROI (``"roi_<name>"``) and its complement
     (``"bg_<name>"``). One SSIM map (scikit-image, data range of the reference, 7x7 window)
     is averaged over each region."""
@@ -534,8 +575,9 @@ class Record:
         return self.metrics.get(name)
 
 
-def run_point(method: Method, image: np.ndarray, ctx: Context, name: str,
-              target_ratio: float | None) -> Record:
+def run_point(
+    method: Method, image: np.ndarray, ctx: Context, name: str, target_ratio: float | None
+) -> Record:
     """Encode (matched to ``bits / target_ratio`` bpp, or natively for lossless methods),
     decode, check and measure one point."""
     ctx.shape, ctx.dtype = image.shape, image.dtype
@@ -550,9 +592,21 @@ def run_point(method: Method, image: np.ndarray, ctx: Context, name: str,
         out = method.decode(data, ctx)
         t2 = time.perf_counter()
     except Exception as exc:  # a codec that cannot do this point: recorded, not fatal
-        return Record(name, method.name, method.family, method.lossless, target_ratio, False,
-                      0, math.nan, math.nan, math.nan, math.nan, {}, f"{type(exc).__name__}: "
-                      f"{exc}")
+        return Record(
+            name,
+            method.name,
+            method.family,
+            method.lossless,
+            target_ratio,
+            False,
+            0,
+            math.nan,
+            math.nan,
+            math.nan,
+            math.nan,
+            {},
+            f"{type(exc).__name__}: {exc}",
+        )
     # a searched rate: the time of the encode that made the chosen stream, not of the search
     enc_s = _LAST_TIMES.pop(id(data), t1 - t0)
     _LAST_TIMES.clear()
@@ -560,17 +614,35 @@ def run_point(method: Method, image: np.ndarray, ctx: Context, name: str,
         raise AssertionError(f"{method.name}: decoded shape {out.shape} != {image.shape}")
     n = len(data)
     bpp = 8.0 * n / image.size
-    rec = Record(name, method.name, method.family, method.lossless, target_ratio, reached, n,
-                 bpp, ctx.bits / bpp, enc_s, t2 - t1,
-                 measure(image, out, ctx.bits, {"box": ctx.roi_box, "auto": ctx.roi_auto}))
+    rec = Record(
+        name,
+        method.name,
+        method.family,
+        method.lossless,
+        target_ratio,
+        reached,
+        n,
+        bpp,
+        ctx.bits / bpp,
+        enc_s,
+        t2 - t1,
+        measure(image, out, ctx.bits, {"box": ctx.roi_box, "auto": ctx.roi_auto}),
+    )
     if method.lossless and not rec.metrics["image"]["lossless"]:
         raise AssertionError(f"{method.name}: lossless method is not lossless on {name}")
     return rec
 
 
-def run_image(name: str, image: np.ndarray, bits: int, *, ratios: Sequence[float] = RATIOS,
-              method_list: Sequence[Method] | None = None, ctx: Context | None = None,
-              log: Callable[[str], None] | None = None) -> list[Record]:
+def run_image(
+    name: str,
+    image: np.ndarray,
+    bits: int,
+    *,
+    ratios: Sequence[float] = RATIOS,
+    method_list: Sequence[Method] | None = None,
+    ctx: Context | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[Record]:
     """Every available method at every ratio (lossless methods once) on one image."""
     ctx = ctx or make_context(image, bits)
     recs: list[Record] = []
@@ -579,11 +651,13 @@ def run_image(name: str, image: np.ndarray, bits: int, *, ratios: Sequence[float
             continue
         if m.roi == "auto" and ctx.roi_auto is None:
             continue
-        for r in ([None] if m.lossless else ratios):
+        for r in [None] if m.lossless else ratios:
             t = time.perf_counter()
             rec = run_point(m, image, ctx, name, r)
             recs.append(rec)
             if log:
-                log(f"  {name} {m.name} {r}: {rec.bpp:.3f} bpp "
-                    f"{time.perf_counter() - t:.2f}s {rec.error}")
+                log(
+                    f"  {name} {m.name} {r}: {rec.bpp:.3f} bpp "
+                    f"{time.perf_counter() - t:.2f}s {rec.error}"
+                )
     return recs

@@ -74,8 +74,9 @@ def run(images, ratios=harness.RATIOS, log=None, learned=True):
     for name, a, bits, _ in images:
         t = time.perf_counter()
         ctx = harness.make_context(a, bits)
-        recs += harness.run_image(name, a, bits, ratios=ratios, ctx=ctx,
-                                  method_list=harness.methods(learned=learned))
+        recs += harness.run_image(
+            name, a, bits, ratios=ratios, ctx=ctx, method_list=harness.methods(learned=learned)
+        )
         if log:
             log(f"{name} {a.shape} {bits}b: {time.perf_counter() - t:.1f} s")
     return recs
@@ -105,8 +106,7 @@ def _rng(vals, nd=2):
 
 
 def _matched(r, ratio) -> bool:
-    return (not r.error and r.target_ratio == ratio and r.reached
-            and abs(r.ratio / ratio - 1) <= TOL)
+    return not r.error and r.target_ratio == ratio and r.reached and abs(r.ratio / ratio - 1) <= TOL
 
 
 def _esc(name: str) -> str:
@@ -170,8 +170,10 @@ def table_ratios(recs, ratios=harness.RATIOS) -> str:
                 continue
             p = [_get(r, "image", "psnr_bits") for r in rs]
             s = [_get(r, "image", "ssim") for r in rs]
-            cells.append(f"{_fmt(float(np.median(p)), 1)} [{_rng(p, 1)}] / "
-                         f"{_fmt(float(np.median(s)), 3)} ({len(rs)}/{n_all})")
+            cells.append(
+                f"{_fmt(float(np.median(p)), 1)} [{_rng(p, 1)}] / "
+                f"{_fmt(float(np.median(s)), 3)} ({len(rs)}/{n_all})"
+            )
         lines.append(f"| {_esc(m)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -223,8 +225,17 @@ def pair_stats(recs, a, b, region, ratios=harness.RATIOS):
     for r in recs:
         if r.method != a or r.target_ratio not in ratios or not _matched(r, r.target_ratio):
             continue
-        o = next((x for x in recs if x.method == b and x.image == r.image
-                  and x.target_ratio == r.target_ratio and _matched(x, r.target_ratio)), None)
+        o = next(
+            (
+                x
+                for x in recs
+                if x.method == b
+                and x.image == r.image
+                and x.target_ratio == r.target_ratio
+                and _matched(x, r.target_ratio)
+            ),
+            None,
+        )
         if o is None:
             continue
         pa, pb = _get(r, region, "psnr_bits"), _get(o, region, "psnr_bits")
@@ -242,8 +253,10 @@ def table_pairs(recs) -> str:
     for a, b, reg in PAIRS:
         w, n, d = pair_stats(recs, a, b, reg)
         if n:
-            lines.append(f"| {_esc(a)} | {_esc(b)} | {reg.replace('_box', ' (box)')} | {w}/{n} | "
-                         f"{_fmt(d, 1)} |")
+            lines.append(
+                f"| {_esc(a)} | {_esc(b)} | {reg.replace('_box', ' (box)')} | {w}/{n} | "
+                f"{_fmt(d, 1)} |"
+            )
     return "\n".join(lines)
 
 
@@ -253,10 +266,11 @@ def table_lossless(recs) -> str:
     for r in recs:
         if r.image not in imgs:
             imgs.append(r.image)
-    ms = [m for m in method_names(recs) if any(r.lossless_method for r in recs
-                                               if r.method == m)]
-    lines = ["| Image | " + " | ".join(f"{_esc(m)} CR" for m in ms) + " |",
-             "|---|" + "---|" * len(ms)]
+    ms = [m for m in method_names(recs) if any(r.lossless_method for r in recs if r.method == m)]
+    lines = [
+        "| Image | " + " | ".join(f"{_esc(m)} CR" for m in ms) + " |",
+        "|---|" + "---|" * len(ms),
+    ]
     for im in imgs:
         cells = []
         for m in ms:
@@ -267,14 +281,21 @@ def table_lossless(recs) -> str:
 
 
 def table_speed(recs, ratio=16) -> str:
-    lines = [f"| Method ({ratio}:1 or lossless) | encode ms (median) | decode ms (median) |",
-             "|---|---|---|"]
+    lines = [
+        f"| Method ({ratio}:1 or lossless) | encode ms (median) | decode ms (median) |",
+        "|---|---|---|",
+    ]
     for m in method_names(recs):
-        rs = [r for r in recs if r.method == m and not r.error
-              and (r.lossless_method or r.target_ratio == ratio)]
+        rs = [
+            r
+            for r in recs
+            if r.method == m and not r.error and (r.lossless_method or r.target_ratio == ratio)
+        ]
         if rs:
-            lines.append(f"| {_esc(m)} | {np.median([r.encode_s for r in rs]) * 1e3:.0f} | "
-                         f"{np.median([r.decode_s for r in rs]) * 1e3:.0f} |")
+            lines.append(
+                f"| {_esc(m)} | {np.median([r.encode_s for r in rs]) * 1e3:.0f} | "
+                f"{np.median([r.decode_s for r in rs]) * 1e3:.0f} |"
+            )
     return "\n".join(lines)
 
 
@@ -299,10 +320,14 @@ def psnr_floor(bits: int, pixels: int) -> float:
 
 
 def section(recs, images, elapsed) -> str:
-    imgs = ", ".join(f"{n} ({devimages.LABELS.get(n, n)}{'; ' + note if note else ''})"
-                     for n, _, _, note in images)
+    imgs = ", ".join(
+        f"{n} ({devimages.LABELS.get(n, n)}{'; ' + note if note else ''})"
+        for n, _, _, note in images
+    )
     parts = [
-        TITLE, BEGIN, "",
+        TITLE,
+        BEGIN,
+        "",
         f"Written by `python bench/paper_table.py` ({time.strftime('%Y-%m-%d')}, "
         f"{platform.machine()}, {os.cpu_count()} logical CPUs, one BLAS thread, "
         f"{elapsed:.0f} s). Images (first frame): {imgs}.",

@@ -57,8 +57,15 @@ def plot_image(recs, title: str, path: str, *, dpi: int = 80) -> str:
                 ys = [y for y in ys if y is not None]
                 if key == "psnr_bits":
                     ys = [top if math.isinf(y) else y for y in ys]
-                axes[row, col].plot(xs, ys, style, marker=marker, ms=4, color=cmap(i % 20),
-                                    label=m if (row, col) == (0, 0) else None)
+                axes[row, col].plot(
+                    xs,
+                    ys,
+                    style,
+                    marker=marker,
+                    ms=4,
+                    color=cmap(i % 20),
+                    label=m if (row, col) == (0, 0) else None,
+                )
     for col, reg in enumerate(("whole image", "ROI (centred box)")):
         axes[0, col].set_title(f"{reg}: PSNR (peak 2^bits-1); lossless drawn at {top:.0f}")
         axes[1, col].set_title(f"{reg}: SSIM")
@@ -95,18 +102,30 @@ def main(argv=None) -> int:
         items = []
         for name, a, bits, note in paper_table.load_images(args.images, args.max_side):
             t = time.perf_counter()
-            rs = harness.run_image(name, a, bits, ratios=RATIOS,
-                                   method_list=harness.methods(learned=not args.no_learned))
+            rs = harness.run_image(
+                name,
+                a,
+                bits,
+                ratios=RATIOS,
+                method_list=harness.methods(learned=not args.no_learned),
+            )
             print(f"# {name}: {time.perf_counter() - t:.1f} s", flush=True)
             items.append((name, rs, note))
     for name, rs, note in items:
         label = devimages.LABELS.get(name, name) + (f", {note}" if note else "")
-        p = plot_image(rs, f"{name} ({label}): rate-distortion, every method",
-                       os.path.join(HERE, "out", f"rd_{name}.png"))
+        p = plot_image(
+            rs,
+            f"{name} ({label}): rate-distortion, every method",
+            os.path.join(HERE, "out", f"rd_{name}.png"),
+        )
         print("wrote", p)
         if args.docs and name == "693_UNCR":
-            print("wrote", plot_image(rs, f"{name} ({label}): rate-distortion, every method",
-                                      DOCS_PLOT, dpi=60))
+            print(
+                "wrote",
+                plot_image(
+                    rs, f"{name} ({label}): rate-distortion, every method", DOCS_PLOT, dpi=60
+                ),
+            )
     return 0
 
 

@@ -87,8 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         roi2 = detect_roi(img)
         fg = foreground_mask(img)
         inside = float((roi & fg).sum() / max(1, roi.sum()))
-        rows.append((name, f"{img.shape[0]}x{img.shape[1]}", str(img.dtype), roi.mean(),
-                     fg.mean(), inside, ms, bool(np.array_equal(roi, roi2))))
+        rows.append(
+            (
+                name,
+                f"{img.shape[0]}x{img.shape[1]}",
+                str(img.dtype),
+                roi.mean(),
+                fg.mean(),
+                inside,
+                ms,
+                bool(np.array_equal(roi, roi2)),
+            )
+        )
         if not args.no_figures:
             rgb = overlay(img, roi)
             os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
@@ -96,14 +106,18 @@ def main(argv: list[str] | None = None) -> int:
             tiles.append((name, rgb))
 
     if args.markdown:
-        print("| image | shape | dtype | ROI fraction | foreground fraction "
-              "| ROI inside foreground | time ms |")
+        print(
+            "| image | shape | dtype | ROI fraction | foreground fraction "
+            "| ROI inside foreground | time ms |"
+        )
         print("|---|---|---|---:|---:|---:|---:|")
         for n, s, d, r, f, i, ms, _ in rows:
             print(f"| {n} | {s} | {d} | {r:.3f} | {f:.3f} | {i:.3f} | {ms:.1f} |")
     else:
-        print(f"{'image':28s} {'shape':>10s} {'dtype':>7s} {'ROI':>6s} {'fg':>6s} "
-              f"{'in fg':>6s} {'ms':>7s} {'same':>5s}")
+        print(
+            f"{'image':28s} {'shape':>10s} {'dtype':>7s} {'ROI':>6s} {'fg':>6s} "
+            f"{'in fg':>6s} {'ms':>7s} {'same':>5s}"
+        )
         for n, s, d, r, f, i, ms, same in rows:
             print(f"{n:28s} {s:>10s} {d:>7s} {r:6.3f} {f:6.3f} {i:6.3f} {ms:7.1f} {same!s:>5s}")
     if not all(r[-1] for r in rows):

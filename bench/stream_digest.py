@@ -56,8 +56,12 @@ def _option_sets(shape: tuple[int, int]) -> dict[str, dict]:
 
 
 def _ezw_sets() -> dict[str, dict]:
-    return {"ezw-lossless": {}, "ezw-raw": {"backend": "raw"}, "ezw-97-1bpp": {"bpp": 1.0},
-            "ezw-haar-0.5": {"bpp": 0.5, "wavelet": "haar"}}
+    return {
+        "ezw-lossless": {},
+        "ezw-raw": {"backend": "raw"},
+        "ezw-97-1bpp": {"bpp": 1.0},
+        "ezw-haar-0.5": {"bpp": 0.5, "wavelet": "haar"},
+    }
 
 
 def _line(name: str, opt: str, blob: bytes) -> str:

@@ -39,8 +39,17 @@ def test_limits_match_the_c_core():
 
 
 def test_status_codes_come_from_the_header():
-    names = ["OK", "EINVAL", "ENOMEM", "EOVERFLOW", "ELIMIT", "EBUFSIZE", "ECORRUPT", "ERANGE",
-             "ETRUNCATED"]
+    names = [
+        "OK",
+        "EINVAL",
+        "ENOMEM",
+        "EOVERFLOW",
+        "ELIMIT",
+        "EBUFSIZE",
+        "ECORRUPT",
+        "ERANGE",
+        "ETRUNCATED",
+    ]
     assert [getattr(_native, n) for n in names] == list(range(9))
     assert "memory" in _native.strerror(_native.ENOMEM).lower()
 
@@ -78,21 +87,31 @@ def test_inverse_transform_of_impossible_coefficients_is_corrupt():
 # ---- the membrane converts exactly or refuses ----------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [np.array([[1.7, 2.0]]), np.array([[True, False]]),
-                                 np.array([[1 << 40, 0]], np.int64),
-                                 np.array([[0, 1 << 31]], np.uint32)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array([[1.7, 2.0]]),
+        np.array([[True, False]]),
+        np.array([[1 << 40, 0]], np.int64),
+        np.array([[0, 1 << 31]], np.uint32),
+    ],
+)
 def test_membrane_never_casts_silently(bad):
-    for fn in (lambda: _native.lift53_forward(bad, 1), lambda: _native.lift53_inverse(bad, 1),
-               lambda: _native.pred_encode(bad, 8, 1024),
-               lambda: _native.ezw_encode(bad, 0)):
+    for fn in (
+        lambda: _native.lift53_forward(bad, 1),
+        lambda: _native.lift53_inverse(bad, 1),
+        lambda: _native.pred_encode(bad, 8, 1024),
+        lambda: _native.ezw_encode(bad, 0),
+    ):
         with pytest.raises(InvalidInputError):
             fn()
 
 
 def test_membrane_takes_exact_wider_integers():
     x = np.array([[3, -7], [100, 0]], np.int64)
-    assert np.array_equal(_native.lift53_forward(x, 1), _native.lift53_forward(x.astype(np.int32),
-                                                                                1))
+    assert np.array_equal(
+        _native.lift53_forward(x, 1), _native.lift53_forward(x.astype(np.int32), 1)
+    )
 
 
 def test_ezw_output_buffer_is_caller_sized():
@@ -119,11 +138,18 @@ def test_int32_spanning_int16_and_uint16_is_refused_not_wrapped():
         sdwtfast.ezw.encode_image(x)
 
 
-@pytest.mark.parametrize("dtype,values,stored", [
-    (">u2", [0, 65535], np.uint16), (">i2", [-32768, 32767], np.int16),
-    ("<i8", [-5, 30000], np.int16), ("<u4", [0, 65535], np.uint16), ("<i4", [0, 255], np.uint16),
-    ("<i1", [-128, 127], np.int16), ("u1", [0, 255], np.uint8),
-])
+@pytest.mark.parametrize(
+    "dtype,values,stored",
+    [
+        (">u2", [0, 65535], np.uint16),
+        (">i2", [-32768, 32767], np.int16),
+        ("<i8", [-5, 30000], np.int16),
+        ("<u4", [0, 65535], np.uint16),
+        ("<i4", [0, 255], np.uint16),
+        ("<i1", [-128, 127], np.int16),
+        ("u1", [0, 255], np.uint8),
+    ],
+)
 def test_any_integer_dtype_that_fits_is_coded_exactly(dtype, values, stored):
     rng = np.random.default_rng(0)
     x = rng.integers(values[0], values[1], (19, 23), endpoint=True).astype(dtype)
@@ -161,17 +187,25 @@ def _sources():
 def _code_lines(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     """Lines of a function from its signature to its end, its docstring left out."""
     body = fn.body
-    doc = body[0] if body and isinstance(body[0], ast.Expr) and \
-        isinstance(getattr(body[0], "value", None), ast.Constant) and \
-        isinstance(body[0].value.value, str) else None
+    doc = (
+        body[0]
+        if body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+        and isinstance(body[0].value.value, str)
+        else None
+    )
     n = fn.end_lineno - fn.lineno + 1
     return n - (doc.end_lineno - doc.lineno + 1 if doc is not None else 0)
 
 
 def test_no_function_longer_than_80_lines():
-    long = [f"{p.relative_to(PACKAGE)}:{n.name} ({_code_lines(n)})"
-            for p, tree in _sources() for n in ast.walk(tree)
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(n) > 80]
+    long = [
+        f"{p.relative_to(PACKAGE)}:{n.name} ({_code_lines(n)})"
+        for p, tree in _sources()
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(n) > 80
+    ]
     assert not long, long
 
 
@@ -187,17 +221,30 @@ def test_no_module_reaches_into_another_modules_privates():
     allowed_modules = {"_native", "_entropy"}
     found = []
     for path, tree in _sources():
-        imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                    and n.level > 0 for a in n.names}
+        imported = {
+            a.asname or a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.level > 0
+            for a in n.names
+        }
         for n in ast.walk(tree):
-            if (isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-                    and n.value.id in imported and n.value.id not in allowed_modules
-                    and n.attr.startswith("_") and not n.attr.startswith("__")):
+            if (
+                isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Name)
+                and n.value.id in imported
+                and n.value.id not in allowed_modules
+                and n.attr.startswith("_")
+                and not n.attr.startswith("__")
+            ):
                 found.append(f"{path.relative_to(PACKAGE)}:{n.lineno} {n.value.id}.{n.attr}")
             if isinstance(n, ast.ImportFrom) and n.level > 0:
-                found += [f"{path.relative_to(PACKAGE)}:{n.lineno} import {a.name}"
-                          for a in n.names if a.name.startswith("_")
-                          and a.name not in allowed_modules and not a.name.startswith("__")]
+                found += [
+                    f"{path.relative_to(PACKAGE)}:{n.lineno} import {a.name}"
+                    for a in n.names
+                    if a.name.startswith("_")
+                    and a.name not in allowed_modules
+                    and not a.name.startswith("__")
+                ]
     assert not found, found
 
 
@@ -211,6 +258,7 @@ def test_stubs_match_the_extension(module):
     stub = ast.parse((PACKAGE / f"{module}.pyi").read_text())
     declared = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
     declared |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
+
     def own(name: str) -> bool:
         v = getattr(mod, name)
         return isinstance(v, int) or getattr(v, "__module__", None) == mod.__name__

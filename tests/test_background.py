@@ -36,8 +36,10 @@ def smooth(h, w, dtype=np.uint16, lo=0, hi=4000, seed=0):
 
 
 def test_import_does_not_load_torch():
-    code = ("import sys, sdwtfast, sdwtfast.background as b; "
-            "assert 'torch' not in sys.modules, 'torch imported'; print(b.QUALITIES)")
+    code = (
+        "import sys, sdwtfast, sdwtfast.background as b; "
+        "assert 'torch' not in sys.modules, 'torch imported'; print(b.QUALITIES)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(1, 2, 3, 4)"
@@ -53,8 +55,9 @@ def test_identity_exposed():
     assert bg.weights_sha256() == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 2), (3, 17), (17, 33), (1, 300), (300, 1),
-                                   (2, 700), (65, 16)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (1, 2), (3, 17), (17, 33), (1, 300), (300, 1), (2, 700), (65, 16)]
+)
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16])
 def test_shapes_and_dtypes(shape, dtype):
     info = np.iinfo(dtype)
@@ -194,9 +197,32 @@ def test_retrained_stride8_model_and_old_streams(tmp_path, monkeypatch):
     old = bg.encode(img, quality=2)
     ref_old = bg.decode(old)
     try:
-        tb.main(["--steps", "3", "--batch", "4", "--patch", "32", "--layers", "3", "--n", "8",
-                 "--m", "16", "--checkpoint-every", "3", "--log-every", "1", "--threads", "1",
-                 "--cpu", "--no-eval", "--out", str(tmp_path)])
+        tb.main(
+            [
+                "--steps",
+                "3",
+                "--batch",
+                "4",
+                "--patch",
+                "32",
+                "--layers",
+                "3",
+                "--n",
+                "8",
+                "--m",
+                "16",
+                "--checkpoint-every",
+                "3",
+                "--log-every",
+                "1",
+                "--threads",
+                "1",
+                "--cpu",
+                "--no-eval",
+                "--out",
+                str(tmp_path),
+            ]
+        )
     except FileNotFoundError as exc:
         pytest.skip(f"development images not installed: {exc}")
     path = tmp_path / "background_v2.pt"

@@ -56,9 +56,17 @@ def test_bench_ezw_harness(benches, crop64):
     a, bits = crop64
     r = bench_ezw.bench_image("CT_small", a, bits, repeats=1, ref_full_max=64 * 64)
     stages = [x.stage for x in r.rows]
-    for s in (bench_ezw.S_LIFT, bench_ezw.S_ENC1, bench_ezw.S_DEC1, bench_ezw.S_ENCL,
-              bench_ezw.S_DECL, bench_ezw.S_IMG_ENCL, bench_ezw.S_IMG_DECL,
-              bench_ezw.S_IMG_ENC1, bench_ezw.S_IMG_DEC1):
+    for s in (
+        bench_ezw.S_LIFT,
+        bench_ezw.S_ENC1,
+        bench_ezw.S_DEC1,
+        bench_ezw.S_ENCL,
+        bench_ezw.S_DECL,
+        bench_ezw.S_IMG_ENCL,
+        bench_ezw.S_IMG_DECL,
+        bench_ezw.S_IMG_ENC1,
+        bench_ezw.S_IMG_DEC1,
+    ):
         assert s in stages
     assert all(x.c_ms >= 0 and x.pixels == 64 * 64 for x in r.rows)
     assert r.row(bench_ezw.S_ENC1).out_bytes == 64 * 64 // 8  # 1 bpp byte budget filled

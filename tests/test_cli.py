@@ -27,8 +27,23 @@ def test_encode_decode_info(tmp_path, ct_file, ct, capsys):
     assert np.array_equal(np.load(dec), ct)
     # never overwrite without --force; nothing is left behind
     assert main(["encode", str(ct_file), str(out)]) == 3
-    assert main(["encode", str(ct_file), str(out), "--force", "--roi", "100,100,300,300",
-                 "--roi-max-error", "2", "--background", "wavelet"]) == 0
+    assert (
+        main(
+            [
+                "encode",
+                str(ct_file),
+                str(out),
+                "--force",
+                "--roi",
+                "100,100,300,300",
+                "--roi-max-error",
+                "2",
+                "--background",
+                "wavelet",
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["back.npy", "ct.npy", "ct.sdw"]
 
 
@@ -74,8 +89,10 @@ def test_keys_and_exit_codes(tmp_path, ct_file, monkeypatch, capsys):
     bad = bytearray(enc.read_bytes())
     bad[len(bad) // 2] ^= 1
     (tmp_path / "bad.sdw").write_bytes(bytes(bad))
-    assert main(["decode", str(tmp_path / "bad.sdw"), str(tmp_path / "z.npy"),
-                 "--key-file", str(key)]) == 7
+    assert (
+        main(["decode", str(tmp_path / "bad.sdw"), str(tmp_path / "z.npy"), "--key-file", str(key)])
+        == 7
+    )
     junk = tmp_path / "junk.sdw"
     junk.write_bytes(b"hello")
     assert main(["decode", str(junk), str(tmp_path / "z.npy")]) == 5
@@ -91,8 +108,22 @@ def test_compare_writes_figure(tmp_path, ct_file, ct, capsys):
     main(["encode", str(ct_file), str(enc), "--roi-max-error", "3"])
     main(["decode", str(enc), str(dec)])
     fig = tmp_path / "fig.png"
-    assert main(["compare", str(ct_file), str(dec), "--out", str(fig), "--compressed", str(enc),
-                 "--roi", "100,100,300,300"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(ct_file),
+                str(dec),
+                "--out",
+                str(fig),
+                "--compressed",
+                str(enc),
+                "--roi",
+                "100,100,300,300",
+            ]
+        )
+        == 0
+    )
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "psnr" in capsys.readouterr().out
 
@@ -106,16 +137,21 @@ def test_demo_runs(capsys):
 def test_compare_uses_the_stored_roi_and_works_without_compressed(tmp_path, ct_file, capsys):
     pytest.importorskip("matplotlib")
     enc, dec = tmp_path / "h.sdw", tmp_path / "h.npy"
-    assert main(["encode", str(ct_file), str(enc), "--roi", "96,96,320,320",
-                 "--background", "wavelet"]) == 0
+    assert (
+        main(
+            ["encode", str(ct_file), str(enc), "--roi", "96,96,320,320", "--background", "wavelet"]
+        )
+        == 0
+    )
     assert main(["decode", str(enc), str(dec)]) == 0
     capsys.readouterr()
     assert main(["compare", str(ct_file), str(dec)]) == 0  # no rate, no ROI: still works
     out = capsys.readouterr().out
     assert "[image]" in out and "[roi]" not in out
     fig = tmp_path / "h.png"
-    assert main(["compare", str(ct_file), str(dec), "--compressed", str(enc), "--out",
-                 str(fig)]) == 0
+    assert (
+        main(["compare", str(ct_file), str(dec), "--compressed", str(enc), "--out", str(fig)]) == 0
+    )
     out = capsys.readouterr().out
     # the ROI comes from the container: lossless there, lossy outside
     roi_part = out.split("[roi]")[1].split("[background]")[0]

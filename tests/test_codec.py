@@ -12,7 +12,6 @@ from sdwtfast.errors import (
     CorruptStreamError,
     InvalidInputError,
     KeyRequiredError,
-    SdwtError,
     UnsupportedFormatError,
 )
 
@@ -60,8 +59,7 @@ def test_hybrid_roi_exact_and_much_smaller(ct):
     box = _quarter_box(ct.shape)
     full = sdwtfast.encode(ct)
     rep = codec.EncodeReport()
-    blob = sdwtfast.encode(ct, roi=[box], background="wavelet", background_quality=0.1,
-                           report=rep)
+    blob = sdwtfast.encode(ct, roi=[box], background="wavelet", background_quality=0.1, report=rep)
     out = sdwtfast.decode(blob)
     m = _box_mask(ct.shape, box)
     assert np.array_equal(out[m], ct[m])
@@ -150,18 +148,29 @@ def test_preprocessing_recorded(ct):
 
 def test_bad_options_and_input(ct):
     bad_calls = [
-        dict(roi_max_error=-1), dict(roi_max_error=1.5), dict(roi_max_error=2, roi_bpp=1.0),
-        dict(roi_bpp=0), dict(background="jpeg"), dict(wavelet="9/7"),
-        dict(background="lossless", background_quality=3), dict(roi="everything"),
-        dict(roi=[(0, 0, 600, 10)]), dict(roi=[(5, 5, 5, 10)]), dict(roi=np.ones((3, 3), bool)),
-        dict(preprocess="wiener"), dict(preprocess=("sharpen",)),
+        dict(roi_max_error=-1),
+        dict(roi_max_error=1.5),
+        dict(roi_max_error=2, roi_bpp=1.0),
+        dict(roi_bpp=0),
+        dict(background="jpeg"),
+        dict(wavelet="9/7"),
+        dict(background="lossless", background_quality=3),
+        dict(roi="everything"),
+        dict(roi=[(0, 0, 600, 10)]),
+        dict(roi=[(5, 5, 5, 10)]),
+        dict(roi=np.ones((3, 3), bool)),
+        dict(preprocess="wiener"),
+        dict(preprocess=("sharpen",)),
         dict(roi=[(0, 0, 64, 64)], background="wavelet", background_quality=-1),
     ]
     for kw in bad_calls:
         with pytest.raises(InvalidInputError):
             sdwtfast.encode(ct, **kw)
-    for img in (np.zeros((4, 4), np.float64), np.zeros((2, 4, 4), np.uint8),
-                np.zeros((0, 4), np.uint8)):
+    for img in (
+        np.zeros((4, 4), np.float64),
+        np.zeros((2, 4, 4), np.uint8),
+        np.zeros((0, 4), np.uint8),
+    ):
         with pytest.raises(InvalidInputError):
             sdwtfast.encode(img)
 
@@ -196,14 +205,16 @@ def test_int32_input_comes_back_16_bit():
 
 CODEC_GOLDEN = {
     "codec_ct96_lossless": dict(),
-    "codec_ct96_hybrid_nl2_wavelet": dict(roi=[(16, 24, 64, 80)], roi_max_error=2,
-                                         background="wavelet", background_quality=0.2),
+    "codec_ct96_hybrid_nl2_wavelet": dict(
+        roi=[(16, 24, 64, 80)], roi_max_error=2, background="wavelet", background_quality=0.2
+    ),
     "codec_ct96_rate1": dict(roi_bpp=1.0),
     "codec_ct96_rate05_97": dict(roi_bpp=0.5, wavelet="9/7"),
     "codec_ct96_hybrid_lossless_bglossless": dict(roi=[(16, 24, 64, 80)], background="lossless"),
     "codec_ct96_hybrid_lossless_learned": dict(roi=[(16, 24, 64, 80)], background="learned"),
-    "codec_ct96_hybrid_rate2_wavelet": dict(roi=[(16, 24, 64, 80)], roi_bpp=2.0,
-                                           background_quality=0.1),
+    "codec_ct96_hybrid_rate2_wavelet": dict(
+        roi=[(16, 24, 64, 80)], roi_bpp=2.0, background_quality=0.1
+    ),
 }
 EXACT_GOLDEN = {"codec_ct96_lossless", "codec_ct96_hybrid_lossless_bglossless"}
 
@@ -230,9 +241,14 @@ def test_codec_golden_containers(ct, name):
         assert np.array_equal(out, img)
 
 
-@pytest.mark.parametrize("name", ["codec_ct96_rate1_payload_budget",
-                                  "codec_ct96_rate05_97_payload_budget",
-                                  "codec_ct96_hybrid_rate2_wavelet_payload_budget"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "codec_ct96_rate1_payload_budget",
+        "codec_ct96_rate05_97_payload_budget",
+        "codec_ct96_hybrid_rate2_wavelet_payload_budget",
+    ],
+)
 def test_rate_containers_from_before_the_file_budget_still_decode(name):
     """Rate-mode containers made when ``roi_bpp`` budgeted the ROI payload only (the file was
     larger than asked) decode as they did."""
@@ -304,8 +320,11 @@ def test_roi_guarantee_property(h, w, dtype, d, background, seed, data):
     info = np.iinfo(dtype)
     img = rng.integers(info.min, int(info.max) + 1, size=(h, w)).astype(dtype)
     if rng.random() < 0.5:  # smooth images too
-        img = np.clip(np.cumsum(rng.integers(-40, 41, size=(h, w)), axis=1) + int(img[0, 0]),
-                      info.min, info.max).astype(dtype)
+        img = np.clip(
+            np.cumsum(rng.integers(-40, 41, size=(h, w)), axis=1) + int(img[0, 0]),
+            info.min,
+            info.max,
+        ).astype(dtype)
     y0 = data.draw(st.integers(0, h - 1))
     x0 = data.draw(st.integers(0, w - 1))
     y1 = data.draw(st.integers(y0 + 1, h))
@@ -324,10 +343,11 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, sdwtfast; print(any(m in sys.modules for m in "
-            "('torch', 'skimage', 'scipy', 'cryptography')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, sdwtfast; print(any(m in sys.modules for m in "
+        "('torch', 'skimage', 'scipy', 'cryptography')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -336,8 +356,9 @@ def test_no_seam_at_the_roi_border(ct):
     from scipy import ndimage
 
     box = (128, 160, 352, 384)
-    out = sdwtfast.decode(sdwtfast.encode(ct, roi=[box], background="wavelet",
-                                          background_quality=0.1))
+    out = sdwtfast.decode(
+        sdwtfast.encode(ct, roi=[box], background="wavelet", background_quality=0.1)
+    )
     m = _box_mask(ct.shape, box)
     ring = ndimage.binary_dilation(m, iterations=4) & ~m
     err = np.abs(out.astype(np.int64) - ct)
@@ -356,8 +377,15 @@ def test_crafted_header_parameters_rejected(ct):
     hdr, sections = C.unpack(blob)
     import dataclasses
 
-    for change in ({"vmin": -70000}, {"vmax": 1 << 20}, {"roi.top": 40}, {"block": 16},
-                   {"dc": 1 << 20}, {"bg": "jpeg"}, {"roi.top": "x"}):
+    for change in (
+        {"vmin": -70000},
+        {"vmax": 1 << 20},
+        {"roi.top": 40},
+        {"block": 16},
+        {"dc": 1 << 20},
+        {"bg": "jpeg"},
+        {"roi.top": "x"},
+    ):
         bad = dataclasses.replace(hdr, params={**hdr.params, **change})
         with pytest.raises(CorruptStreamError):
             sdwtfast.decode(C.pack(bad, sections))
@@ -380,8 +408,11 @@ def test_lossless_keeps_the_smaller_of_the_two_coders(dev_images):
         vmin, vmax = int(img.min()), int(img.max())
         dc = (vmin + vmax) // 2
         ezw_payload, _ = coders.ezw.code_exact(img.astype(np.int32) - np.int32(dc), lv, None)
-        pred_payload = _native.pred_encode(img.astype(np.int32) - vmin, vmax - vmin,
-                                           cap=1 << 24) if vmax > vmin else None
+        pred_payload = (
+            _native.pred_encode(img.astype(np.int32) - vmin, vmax - vmin, cap=1 << 24)
+            if vmax > vmin
+            else None
+        )
         sizes = sdwtfast.info(blob)["sections"]
         if rep.roi_coder == "pred":
             assert sizes["pred"] == len(pred_payload) < len(ezw_payload), name
@@ -536,8 +567,10 @@ def test_same_bytes_with_one_cpu_or_several(ct, monkeypatch, d):
 
     img = np.ascontiguousarray(ct[100:300, 50:330])
     box = [(20, 30, 120, 200)]
-    several = [sdwtfast.encode(img, roi_max_error=d), sdwtfast.encode(img, roi=box,
-                                                                      roi_max_error=d)]
+    several = [
+        sdwtfast.encode(img, roi_max_error=d),
+        sdwtfast.encode(img, roi=box, roi_max_error=d),
+    ]
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     one = [sdwtfast.encode(img, roi_max_error=d), sdwtfast.encode(img, roi=box, roi_max_error=d)]
     assert one == several
@@ -570,8 +603,9 @@ def test_same_bytes_on_noise_where_both_coders_exceed_raw(monkeypatch):
 def test_roi_bpp_budgets_the_whole_file(ct, side, bpp):
     """``roi_bpp`` bounds the file, header and section records included (plain and sealed);
     beside a background it bounds the ROI's section, record and checksum included."""
-    img = np.ascontiguousarray(ct[256 - side // 2 : 256 + side // 2, 256 - side // 2 :
-                                  256 + side // 2])
+    img = np.ascontiguousarray(
+        ct[256 - side // 2 : 256 + side // 2, 256 - side // 2 : 256 + side // 2]
+    )
     total = int(bpp * img.size / 8)
     plain = sdwtfast.encode(img, roi_bpp=bpp)
     assert len(plain) <= total

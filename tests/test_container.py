@@ -69,10 +69,18 @@ def ct_image() -> np.ndarray:
 
 def _ct_header(img: np.ndarray) -> C.Header:
     return C.Header(
-        width=img.shape[1], height=img.shape[0], dtype="int16", bit_depth=16, signed=True,
-        mode="lossless", wavelet="5/3", levels=3,
-        model_id="bg-ae-v1", model_sha256=hashlib.sha256(b"weights").digest(),
-        preprocessing=("border",), params={"roi": "auto", "near_lossless_d": 0},
+        width=img.shape[1],
+        height=img.shape[0],
+        dtype="int16",
+        bit_depth=16,
+        signed=True,
+        mode="lossless",
+        wavelet="5/3",
+        levels=3,
+        model_id="bg-ae-v1",
+        model_sha256=hashlib.sha256(b"weights").digest(),
+        preprocessing=("border",),
+        params={"roi": "auto", "near_lossless_d": 0},
     )
 
 
@@ -94,8 +102,10 @@ def ct_container(ct_image):
 
 def test_roundtrip_plain_and_header_fields(ct_image):
     header = _ct_header(ct_image)
-    sections = [C.Section(C.SectionType.ROI, ct_image.tobytes()),
-                C.Section(0x7001, b"future", optional=True)]
+    sections = [
+        C.Section(C.SectionType.ROI, ct_image.tobytes()),
+        C.Section(0x7001, b"future", optional=True),
+    ]
     blob = C.pack(header, sections)
     info = C.read_header(blob)
     assert info.header == header and not info.encrypted and info.key_source is None
@@ -128,8 +138,15 @@ def test_roundtrip_key_and_passphrase(ct_container):
 
 
 def test_params_of_every_type_roundtrip():
-    params = {"b": True, "f": -0.125, "i": -(1 << 63), "j": (1 << 63) - 1, "s": "é✓",
-              "y": b"\x00\xff", "z0": False}
+    params = {
+        "b": True,
+        "f": -0.125,
+        "i": -(1 << 63),
+        "j": (1 << 63) - 1,
+        "s": "é✓",
+        "y": b"\x00\xff",
+        "z0": False,
+    }
     h = C.Header(width=3, height=5, dtype="uint8", bit_depth=8, params=params)
     got = C.unpack(C.pack(h, []))[0]
     assert got.params == params and list(got.params) == sorted(params)
@@ -302,8 +319,15 @@ def test_section_validation():
 
 def _golden_inputs():
     header = C.Header(
-        width=512, height=512, dtype="uint16", bit_depth=12, signed=False, mode="near-lossless",
-        wavelet="5/3", levels=5, model_id="bg-ae-v1",
+        width=512,
+        height=512,
+        dtype="uint16",
+        bit_depth=12,
+        signed=False,
+        mode="near-lossless",
+        wavelet="5/3",
+        levels=5,
+        model_id="bg-ae-v1",
         model_sha256=hashlib.sha256(b"golden weights").digest(),
         preprocessing=("border", "clahe"),
         params={"d": 2, "roi": "auto", "ratio": 0.5, "flag": True, "tbl": b"\x01\x02"},
@@ -527,8 +551,10 @@ def test_crafted_bodies():
         "unknown required": (_record(0x0042, b"x") + END, UnsupportedFormatError),
         "unknown flags": (_record(2, b"x", flags=2) + END, UnsupportedFormatError),
         "duplicate": (_record(2, b"x") + _record(2, b"y") + END, CorruptStreamError),
-        "too many": (b"".join(_record(0x100 + i, b"", 1) for i in range(65)) + END,
-                     LimitExceededError),
+        "too many": (
+            b"".join(_record(0x100 + i, b"", 1) for i in range(65)) + END,
+            LimitExceededError,
+        ),
         "no END": (_record(2, b"x"), CorruptStreamError),
         "END with data": (_record(0xFFFF, b"x"), CorruptStreamError),
         "after END": (END + _record(2, b"x"), CorruptStreamError),
@@ -559,12 +585,37 @@ def _crafted_header(**fields) -> bytes:
     """A minimal plain header with chosen fixed fields and a valid CRC."""
     from sdwtfast import _native
 
-    v = {"major": 1, "minor": 0, "flags": 0, "w": 4, "h": 4, "dt": 1, "bits": 8, "sgn": 0,
-         "lv": 0, "var": VAR + b"\x00\x00"}
+    v = {
+        "major": 1,
+        "minor": 0,
+        "flags": 0,
+        "w": 4,
+        "h": 4,
+        "dt": 1,
+        "bits": 8,
+        "sgn": 0,
+        "lv": 0,
+        "var": VAR + b"\x00\x00",
+    }
     v.update(fields)
     size = 28 + len(v["var"]) + 4
-    head = struct.pack("<8sBBHIIIBBBB", C.MAGIC, v["major"], v["minor"], v["flags"], size,
-                       v["w"], v["h"], v["dt"], v["bits"], v["sgn"], v["lv"]) + v["var"]
+    head = (
+        struct.pack(
+            "<8sBBHIIIBBBB",
+            C.MAGIC,
+            v["major"],
+            v["minor"],
+            v["flags"],
+            size,
+            v["w"],
+            v["h"],
+            v["dt"],
+            v["bits"],
+            v["sgn"],
+            v["lv"],
+        )
+        + v["var"]
+    )
     return head + struct.pack("<I", _native.crc32c(head))
 
 
@@ -585,11 +636,15 @@ def test_crafted_headers():
         (_crafted_header(var=VAR + b"\x00"), CorruptStreamError),  # runs past the end
         (_crafted_header(var=VAR + b"\x00\x00\x00"), CorruptStreamError),  # trailing byte
         (_crafted_header(var=VAR + b"\x00\x01\x01a\x09"), UnsupportedFormatError),
-        (_crafted_header(var=VAR + b"\x00\x02\x01b\x01\x00\x01a\x01\x00"),
-         CorruptStreamError),  # parameters out of order
+        (
+            _crafted_header(var=VAR + b"\x00\x02\x01b\x01\x00\x01a\x01\x00"),
+            CorruptStreamError,
+        ),  # parameters out of order
         (_crafted_header(var=VAR + b"\x00\x01\x01a\x01\x02"), CorruptStreamError),
-        (_crafted_header(var=VAR + b"\x00\x01\x01a\x03" + struct.pack("<d", float("inf"))),
-         CorruptStreamError),
+        (
+            _crafted_header(var=VAR + b"\x00\x01\x01a\x03" + struct.pack("<d", float("inf"))),
+            CorruptStreamError,
+        ),
         (_crafted_header(var=VAR + b"\x00\x01\x01a\x04\x02\xff\xfe"), CorruptStreamError),
         (_crafted_header(var=VAR + b"\x00\x41"), CorruptStreamError),  # 65 parameters
         (_crafted_header(var=VAR + b"\x11\x00"), CorruptStreamError),  # 17 steps
@@ -603,9 +658,12 @@ def test_crafted_headers():
         with pytest.raises(exc):
             C.unpack(blob + END)
             pytest.fail(f"case {i}")
-    for blob, exc in [(b"GIF89a" + bytes(40), UnsupportedFormatError),
-                      (b"", CorruptStreamError), (C.MAGIC[:5], CorruptStreamError),
-                      (C.MAGIC + bytes(4), CorruptStreamError)]:
+    for blob, exc in [
+        (b"GIF89a" + bytes(40), UnsupportedFormatError),
+        (b"", CorruptStreamError),
+        (C.MAGIC[:5], CorruptStreamError),
+        (C.MAGIC + bytes(4), CorruptStreamError),
+    ]:
         with pytest.raises(exc):
             C.unpack(blob)
     # a newer minor version may append header fields that 1.0 readers skip
@@ -643,8 +701,11 @@ def test_crafted_argon2_parameters_refused_before_kdf(params, monkeypatch):
 @given(data=st.data())
 def test_fuzz_mutations_raise_only_sdwt_errors(ct_container, data):
     _, _, blob = ct_container
-    small = C.pack(C.Header(width=2, height=2, dtype="uint8", bit_depth=8),
-                   [C.Section(2, b"abcd"), C.Section(4, b"{}")], key=KEY)
+    small = C.pack(
+        C.Header(width=2, height=2, dtype="uint8", bit_depth=8),
+        [C.Section(2, b"abcd"), C.Section(4, b"{}")],
+        key=KEY,
+    )
     base = bytearray(data.draw(st.sampled_from([small, blob[:2000], C.MAGIC + bytes(40)])))
     for _ in range(data.draw(st.integers(1, 4))):
         op = data.draw(st.sampled_from(["flip", "insert", "delete", "set"]))

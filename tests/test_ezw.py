@@ -16,7 +16,6 @@ from sdwtfast.errors import (
     CorruptStreamError,
     InvalidInputError,
     LimitExceededError,
-    SdwtError,
     UnsupportedFormatError,
 )
 
@@ -194,7 +193,7 @@ def test_lossless_stream_prefixes(ct, backend):
 
 def test_every_prefix_decodes():
     rng = np.random.default_rng(3)
-    img = (np.add.outer(np.arange(24), np.arange(20)) * 40 + rng.integers(0, 30, (24, 20)))
+    img = np.add.outer(np.arange(24), np.arange(20)) * 40 + rng.integers(0, 30, (24, 20))
     img = img.astype(np.uint16)
     for backend in ("arith", "raw"):
         data = ezw.encode_image(img, backend=backend)
@@ -226,20 +225,37 @@ def ezw_coef(img):
 
 def test_rejects_bad_images():
     good = np.zeros((8, 8), np.uint16)
-    for bad in (np.zeros((8, 8), np.float32), np.zeros((2, 8, 8), np.uint16),
-                np.zeros((0, 8), np.uint16), np.zeros(8, np.uint16), "image",
-                np.full((8, 8), 1 << 40, np.int64), np.full((4, 4), 70000, np.int32),
-                np.array([[-1, 40000]], np.int32), np.zeros((8, 8), bool)):
+    for bad in (
+        np.zeros((8, 8), np.float32),
+        np.zeros((2, 8, 8), np.uint16),
+        np.zeros((0, 8), np.uint16),
+        np.zeros(8, np.uint16),
+        "image",
+        np.full((8, 8), 1 << 40, np.int64),
+        np.full((4, 4), 70000, np.int32),
+        np.array([[-1, 40000]], np.int32),
+        np.zeros((8, 8), bool),
+    ):
         with pytest.raises(InvalidInputError):
             ezw.encode_image(bad)
-    for kw in ({"bpp": -1}, {"bpp": 0}, {"bpp": float("nan")}, {"bpp": "1"},
-               {"backend": "huffman"}, {"wavelet": "db4"}, {"wavelet": "9/7"},
-               {"levels": 99}, {"levels": -1}, {"levels": 1.5}):
+    for kw in (
+        {"bpp": -1},
+        {"bpp": 0},
+        {"bpp": float("nan")},
+        {"bpp": "1"},
+        {"backend": "huffman"},
+        {"wavelet": "db4"},
+        {"wavelet": "9/7"},
+        {"levels": 99},
+        {"levels": -1},
+        {"levels": 1.5},
+    ):
         with pytest.raises(InvalidInputError):
             ezw.encode_image(good, **kw)
     with pytest.raises(LimitExceededError):
-        ezw.encode_image(np.lib.stride_tricks.as_strided(good, shape=(1 << 15, 1 << 14),
-                                                         strides=(0, 0)))
+        ezw.encode_image(
+            np.lib.stride_tricks.as_strided(good, shape=(1 << 15, 1 << 14), strides=(0, 0))
+        )
     # int32 holding 16-bit values is accepted
     img32 = np.arange(64, dtype=np.int32).reshape(8, 8) - 30
     assert np.array_equal(ezw.decode_image(ezw.encode_image(img32)), img32)

@@ -40,8 +40,14 @@ def crop(ct):
 def records(mods, crop):
     harness, _ = mods
     ctx = harness.make_context(crop, 14)
-    return harness.run_image("ct128", crop, 14, ratios=(8, 32), ctx=ctx,
-                             method_list=harness.methods(learned=_has("torch")))
+    return harness.run_image(
+        "ct128",
+        crop,
+        14,
+        ratios=(8, 32),
+        ctx=ctx,
+        method_list=harness.methods(learned=_has("torch")),
+    )
 
 
 def _has(mod: str) -> bool:
@@ -99,10 +105,10 @@ def test_metrics_agree_with_scikit_image(mods, crop):
     x, y = crop.astype(np.float64), out.astype(np.float64)
     rng = float(x.max() - x.min())
     assert m["image"]["mse"] == pytest.approx(mean_squared_error(x, y))
-    assert m["image"]["psnr_range"] == pytest.approx(
-        peak_signal_noise_ratio(x, y, data_range=rng))
+    assert m["image"]["psnr_range"] == pytest.approx(peak_signal_noise_ratio(x, y, data_range=rng))
     assert m["image"]["psnr_bits"] == pytest.approx(
-        peak_signal_noise_ratio(x, y, data_range=2**14 - 1))
+        peak_signal_noise_ratio(x, y, data_range=2**14 - 1)
+    )
     assert m["image"]["ssim"] == pytest.approx(structural_similarity(x, y, data_range=rng))
     assert m["image"]["max_abs_error"] == np.abs(x - y).max()
     # ROI metrics: the same numbers as sdwtfast.metrics restricted to the mask

@@ -11,7 +11,6 @@ from sdwtfast import llsvd
 from sdwtfast.errors import (
     CorruptStreamError,
     InvalidInputError,
-    SdwtError,
     UnsupportedFormatError,
 )
 
@@ -37,8 +36,9 @@ def test_round_trip_shapes_dtypes(shape, dtype):
     info = np.iinfo(dtype)
     lo, hi = max(info.min, -2000), min(info.max, 4000)
     yy, xx = np.mgrid[: shape[0], : shape[1]]
-    img = (lo + (hi - lo) * (0.5 + 0.3 * np.sin(yy / 5.0) * np.cos(xx / 7.0))
-           + rng.normal(0, 3, shape))
+    img = (
+        lo + (hi - lo) * (0.5 + 0.3 * np.sin(yy / 5.0) * np.cos(xx / 7.0)) + rng.normal(0, 3, shape)
+    )
     img = np.clip(np.rint(img), lo, hi).astype(dtype)
     bpp = max(4.0, 8.0 * 64 / img.size)  # room for the header on tiny images
     data = llsvd.encode(img, bpp=bpp)
@@ -114,18 +114,31 @@ def test_full_rank_and_levels_zero():
 def test_bad_input():
     img = np.zeros((32, 32), np.uint16)
     bad = [
-        dict(bpp=0), dict(bpp=-1.0), dict(bpp=float("nan")), dict(bpp="1"), dict(bpp=True),
-        dict(bpp=1.0, wavelet="5/3"), dict(bpp=1.0, energy=0.0), dict(bpp=1.0, energy=1.5),
-        dict(bpp=1.0, rank=-1), dict(bpp=1.0, rank=1.5), dict(bpp=1.0, rank=2, energy=0.9),
-        dict(bpp=1.0, levels=11), dict(bpp=1.0, levels=-1), dict(bpp=1.0, levels=1.0),
+        dict(bpp=0),
+        dict(bpp=-1.0),
+        dict(bpp=float("nan")),
+        dict(bpp="1"),
+        dict(bpp=True),
+        dict(bpp=1.0, wavelet="5/3"),
+        dict(bpp=1.0, energy=0.0),
+        dict(bpp=1.0, energy=1.5),
+        dict(bpp=1.0, rank=-1),
+        dict(bpp=1.0, rank=1.5),
+        dict(bpp=1.0, rank=2, energy=0.9),
+        dict(bpp=1.0, levels=11),
+        dict(bpp=1.0, levels=-1),
+        dict(bpp=1.0, levels=1.0),
         dict(bpp=0.01),  # budget below the header
         dict(bpp=0.5, rank=8),  # factors do not fit
     ]
     for kw in bad:
         with pytest.raises(InvalidInputError):
             llsvd.encode(img, **kw)
-    for im in (np.zeros((4, 4, 2), np.uint8), np.zeros((0, 5), np.uint8),
-               np.zeros((8, 8), np.float32)):
+    for im in (
+        np.zeros((4, 4, 2), np.uint8),
+        np.zeros((0, 5), np.uint8),
+        np.zeros((8, 8), np.float32),
+    ):
         with pytest.raises(InvalidInputError):
             llsvd.encode(im, bpp=4.0)
     with pytest.raises(InvalidInputError):

@@ -27,7 +27,8 @@ def test_full_image_agrees_with_skimage(pair):
     assert M.psnr(a, b) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=rng))
     assert M.psnr(a, b, bits=12) == pytest.approx(peak_signal_noise_ratio(a, b, data_range=4095))
     assert M.psnr(a, b, peak=1000.0) == pytest.approx(
-        peak_signal_noise_ratio(a, b, data_range=1000))
+        peak_signal_noise_ratio(a, b, data_range=1000)
+    )
     ref = structural_similarity(a.astype(float), b.astype(float), data_range=rng)
     assert M.ssim(a, b) == pytest.approx(ref)
 
@@ -83,8 +84,15 @@ def test_report_regions(pair):
     b2 = b.copy()
     b2[roi] = a[roi]  # lossless ROI, lossy background
     r = M.report(a, b2, 2000, roi=roi, bits=12)
-    assert set(r) >= {"nbytes", "bpp", "compression_ratio", "compression_ratio_bits", "image",
-                      "roi", "background"}
+    assert set(r) >= {
+        "nbytes",
+        "bpp",
+        "compression_ratio",
+        "compression_ratio_bits",
+        "image",
+        "roi",
+        "background",
+    }
     assert r["roi"]["lossless"] and r["roi"]["psnr"] == math.inf
     assert r["roi"]["pixels"] == roi.sum() and r["background"]["pixels"] == (~roi).sum()
     assert not r["background"]["lossless"]
@@ -103,7 +111,8 @@ def test_report_constant_and_tiny():
     r = M.report(a, b, 10)
     assert r["image"]["psnr"] is None and r["image"]["psnr_bits"] is None
     assert M.report(a, b, 10, bits=8)["image"]["psnr_bits"] == pytest.approx(
-        10 * math.log10(255**2 / (1 / 64)))
+        10 * math.log10(255**2 / (1 / 64))
+    )
     t = M.report(np.array([[1, 2]]), np.array([[1, 3]]), 1)
     assert t["image"]["ssim"] is None and t["image"]["mse"] == 0.5
 

@@ -151,8 +151,14 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)
-@given(h=st.integers(1, 40), w=st.integers(1, 40), bits=st.integers(1, 16),
-       seed=st.integers(0, 2**32 - 1), masked=st.booleans(), smooth=st.booleans())
+@given(
+    h=st.integers(1, 40),
+    w=st.integers(1, 40),
+    bits=st.integers(1, 16),
+    seed=st.integers(0, 2**32 - 1),
+    masked=st.booleans(),
+    smooth=st.booleans(),
+)
 def test_pred_property_round_trip(h, w, bits, seed, masked, smooth):
     rng = np.random.default_rng(seed)
     maxval = (1 << bits) - 1

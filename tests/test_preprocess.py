@@ -17,8 +17,7 @@ def phantom(dtype=np.uint16, noise=40.0, seed=0):
     clean = np.where(body, 1500.0 + 4 * (xx - 64), 100.0)
     noisy = clean + np.random.default_rng(seed).normal(0, noise, clean.shape)
     info = np.iinfo(dtype)
-    return (np.clip(np.rint(noisy), max(info.min, 0), info.max).astype(dtype),
-            clean, body)
+    return (np.clip(np.rint(noisy), max(info.min, 0), info.max).astype(dtype), clean, body)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32])
@@ -53,7 +52,7 @@ def test_denoisers_lower_the_noise(step):
 def test_contrast_spreads_the_histogram():
     rng = np.random.default_rng(2)
     yy, xx = np.mgrid[:128, :128]
-    img = (1000 + 40 * np.sin(xx / 9.0) * np.cos(yy / 13.0) + rng.normal(0, 2, (128, 128)))
+    img = 1000 + 40 * np.sin(xx / 9.0) * np.cos(yy / 13.0) + rng.normal(0, 2, (128, 128))
     img[0, 0], img[-1, -1] = 0, 4095  # a wide range, the content in a narrow band of it
     img = img.astype(np.uint16)
     out = P.apply(img, ["contrast"])
@@ -97,8 +96,12 @@ def test_invalid_steps(steps):
 
 @pytest.mark.parametrize(
     "img",
-    [np.zeros((3, 3, 3), np.uint8), np.zeros((0, 4), np.uint8), np.ones((4, 4), bool),
-     np.array([[np.inf, 1.0]])],
+    [
+        np.zeros((3, 3, 3), np.uint8),
+        np.zeros((0, 4), np.uint8),
+        np.ones((4, 4), bool),
+        np.array([[np.inf, 1.0]]),
+    ],
 )
 def test_invalid_images(img):
     with pytest.raises(InvalidInputError):

@@ -106,8 +106,9 @@ def test_bad_arguments():
     with pytest.raises(InvalidInputError):
         ent.encode(v, np.array([0, 1], np.int32), cdfs, lengths, offsets)  # length mismatch
     with pytest.raises(InvalidInputError):
-        ent.encode(np.array([ent.MAX_VALUE + 1], np.int32), np.zeros(1, np.int32), cdfs, lengths,
-                   offsets)
+        ent.encode(
+            np.array([ent.MAX_VALUE + 1], np.int32), np.zeros(1, np.int32), cdfs, lengths, offsets
+        )
     bad = cdfs.copy()
     bad[0, 2] = bad[0, 1]  # zero frequency
     with pytest.raises(InvalidInputError):
@@ -121,8 +122,9 @@ def test_bad_arguments():
     with pytest.raises(InvalidInputError):
         ent.decode(b"\x00" * 8, np.array([5], np.int32), cdfs, lengths, offsets)
     with pytest.raises((InvalidInputError, LimitExceededError)):
-        ent.check_tables(np.zeros((1, 5000), np.int32), np.array([4], np.int32),
-                         np.array([0], np.int32))
+        ent.check_tables(
+            np.zeros((1, 5000), np.int32), np.array([4], np.int32), np.array([0], np.int32)
+        )
 
 
 def test_gil_released_threads_agree():

@@ -34,8 +34,11 @@ ENGINE_FUNCTIONS = {
     "pred_decode",
 }
 
-SMALL = settings(max_examples=25, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SMALL = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 SIZES = [(1, 1), (1, 9), (9, 1), (2, 2), (3, 5), (8, 8), (17, 31), (64, 3), (33, 64), (2, 65)]
 
@@ -207,8 +210,14 @@ def test_arith_coder_round_trip_and_embedding():
         assert len(got) == sum(1 for m in needed if m <= cut)
 
 
-@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 3), st.sampled_from([0, 1]),
-       st.booleans(), st.integers(0, 2**32 - 1))
+@given(
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.integers(0, 3),
+    st.sampled_from([0, 1]),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
 @SMALL
 def test_ezw_round_trip(h, w, levels, backend, masked, seed):
     rng = np.random.default_rng(seed)
@@ -272,14 +281,21 @@ def test_lift53_parity(native, h, w):
 
 
 @pytest.mark.native
-@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 6), st.integers(0, 2**32 - 1),
-       st.sampled_from([255, 1 << 16, 1 << 29, 2**31 - 1]))
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.integers(0, 6),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([255, 1 << 16, 1 << 29, 2**31 - 1]),
+)
 @SMALL
 def test_lift53_parity_random(native, h, w, levels, seed, amp):
     x = np.random.default_rng(seed).integers(-amp, amp, (h, w), endpoint=True).astype(np.int32)
     for fn in ("lift53_forward", "lift53_inverse"):
-        a, b = _same_outcome(lambda fn=fn: getattr(native, fn)(x, levels),
-                             lambda fn=fn: getattr(ENGINE, fn)(x, levels))
+        a, b = _same_outcome(
+            lambda fn=fn: getattr(native, fn)(x, levels),
+            lambda fn=fn: getattr(ENGINE, fn)(x, levels),
+        )
         if a is not None:
             assert np.array_equal(a, b)
 
@@ -288,34 +304,54 @@ def test_lift53_parity_random(native, h, w, levels, seed, amp):
 def test_lift53_error_parity(native):
     x = np.arange(12, dtype=np.int32).reshape(3, 4)
     cases = [
-        (x, -1), (x, 3), (np.zeros((0, 3), np.int32), 0), (x.reshape(-1), 1),
-        (np.full((4, 4), 2**31 - 1, np.int32), 1), (np.full((4, 4), 2**29, np.int32), 2),
+        (x, -1),
+        (x, 3),
+        (np.zeros((0, 3), np.int32), 0),
+        (x.reshape(-1), 1),
+        (np.full((4, 4), 2**31 - 1, np.int32), 1),
+        (np.full((4, 4), 2**29, np.int32), 2),
     ]
     for arr, levels in cases:
         for fn in ("lift53_forward", "lift53_inverse"):
-            _same_outcome(lambda fn=fn, arr=arr, levels=levels: getattr(native, fn)(arr, levels),
-                          lambda fn=fn, arr=arr, levels=levels: getattr(ENGINE, fn)(arr, levels))
+            _same_outcome(
+                lambda fn=fn, arr=arr, levels=levels: getattr(native, fn)(arr, levels),
+                lambda fn=fn, arr=arr, levels=levels: getattr(ENGINE, fn)(arr, levels),
+            )
 
 
 @pytest.mark.native
 def test_quantize_parity(native):
     rng = np.random.default_rng(11)
-    x = np.concatenate([
-        rng.normal(0, 1000, 2000), rng.uniform(-3, 3, 500),
-        np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e-300, -1e-300, 1073741823.0]),
-    ]).reshape(-1, 1)
+    x = np.concatenate(
+        [
+            rng.normal(0, 1000, 2000),
+            rng.uniform(-3, 3, 500),
+            np.array([0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 1e-300, -1e-300, 1073741823.0]),
+        ]
+    ).reshape(-1, 1)
     for step in (1.0, 0.5, 0.37, 3.0, 1 / 3, 2.0**-20, 1e3):
-        a, b = _same_outcome(lambda s=step: native.quantize(x, s),
-                             lambda s=step: ENGINE.quantize(x, s))
+        a, b = _same_outcome(
+            lambda s=step: native.quantize(x, s), lambda s=step: ENGINE.quantize(x, s)
+        )
         if a is not None:
             assert a.dtype == b.dtype == np.int32 and a.shape == b.shape
             assert np.array_equal(a, b), step
-    for bad_x, step in [(x, 0.0), (x, -2.0), (x, np.inf), (x, np.nan),
-                        (np.array([1.0, np.nan]), 1.0), (np.array([np.inf]), 1.0),
-                        (np.array([2.0**30]), 1.0), (np.array([-(2.0**30) + 1]), 1.0),
-                        (np.zeros((0, 3)), 1.0), (np.array([1.0]), 5e-324)]:
-        a, b = _same_outcome(lambda bx=bad_x, s=step: native.quantize(bx, s),
-                             lambda bx=bad_x, s=step: ENGINE.quantize(bx, s))
+    for bad_x, step in [
+        (x, 0.0),
+        (x, -2.0),
+        (x, np.inf),
+        (x, np.nan),
+        (np.array([1.0, np.nan]), 1.0),
+        (np.array([np.inf]), 1.0),
+        (np.array([2.0**30]), 1.0),
+        (np.array([-(2.0**30) + 1]), 1.0),
+        (np.zeros((0, 3)), 1.0),
+        (np.array([1.0]), 5e-324),
+    ]:
+        a, b = _same_outcome(
+            lambda bx=bad_x, s=step: native.quantize(bx, s),
+            lambda bx=bad_x, s=step: ENGINE.quantize(bx, s),
+        )
         if a is not None:
             assert np.array_equal(a, b) and a.shape == b.shape
 
@@ -335,11 +371,18 @@ def test_dequantize_parity(native):
                 assert a.tobytes() == b.tobytes()  # bit-identical doubles
     bad_lp = lp.copy()
     bad_lp[0, 0] = 31
-    for args in [(q, lp, 0.0), (q, lp, np.inf), (q, lp, 1.0, 1.0), (q, lp, 1.0, 0.5, -0.1),
-                 (q, lp[:5], 1.0), (q, bad_lp, 1.0), (np.zeros((2, 2), np.int32),
-                                                      np.full((2, 2), 99, np.uint8), 1.0)]:
-        a, b = _same_outcome(lambda args=args: native.dequantize(*args),
-                             lambda args=args: ENGINE.dequantize(*args))
+    for args in [
+        (q, lp, 0.0),
+        (q, lp, np.inf),
+        (q, lp, 1.0, 1.0),
+        (q, lp, 1.0, 0.5, -0.1),
+        (q, lp[:5], 1.0),
+        (q, bad_lp, 1.0),
+        (np.zeros((2, 2), np.int32), np.full((2, 2), 99, np.uint8), 1.0),
+    ]:
+        a, b = _same_outcome(
+            lambda args=args: native.dequantize(*args), lambda args=args: ENGINE.dequantize(*args)
+        )
         if a is not None:
             assert a.tobytes() == b.tobytes()
 
@@ -347,35 +390,48 @@ def test_dequantize_parity(native):
 @pytest.mark.native
 def test_top_plane_parity(native):
     rng = np.random.default_rng(5)
-    arrays = [np.zeros((3, 3), np.int32), np.array([[-(2**31)]], np.int32),
-              np.array([[2**30]], np.int32), np.array([[2**31 - 1, 0]], np.int32),
-              rng.integers(-(2**20), 2**20, (9, 7)).astype(np.int32)]
+    arrays = [
+        np.zeros((3, 3), np.int32),
+        np.array([[-(2**31)]], np.int32),
+        np.array([[2**30]], np.int32),
+        np.array([[2**31 - 1, 0]], np.int32),
+        rng.integers(-(2**20), 2**20, (9, 7)).astype(np.int32),
+    ]
     for c in arrays:
-        for mask in (None, np.zeros(c.shape, bool), rng.random(c.shape) < 0.5,
-                     np.ones(c.size + 1, np.uint8)):
-            a, b = _same_outcome(lambda c=c, m=mask: native.ezw_top_plane(c, m),
-                                 lambda c=c, m=mask: ENGINE.ezw_top_plane(c, m))
+        for mask in (
+            None,
+            np.zeros(c.shape, bool),
+            rng.random(c.shape) < 0.5,
+            np.ones(c.size + 1, np.uint8),
+        ):
+            a, b = _same_outcome(
+                lambda c=c, m=mask: native.ezw_top_plane(c, m),
+                lambda c=c, m=mask: ENGINE.ezw_top_plane(c, m),
+            )
             assert a == b
 
 
-def _check_ezw_parity(native, c, levels, mask, backend, top=None, min_plane=0, max_bytes=0,
-                      prefixes=(0, 1, 3, 4, 5)):
+def _check_ezw_parity(
+    native, c, levels, mask, backend, top=None, min_plane=0, max_bytes=0, prefixes=(0, 1, 3, 4, 5)
+):
     """Streams identical; decodes identical for the stream, prefixes and a garbage tail."""
     h, w = c.shape
     why = f"{h}x{w} levels={levels} backend={backend} top={top} min={min_plane} max={max_bytes}"
     a, b = _same_outcome(
         lambda: native.ezw_encode(c, levels, mask, backend, top, min_plane, max_bytes),
-        lambda: ENGINE.ezw_encode(c, levels, mask, backend, top, min_plane, max_bytes))
+        lambda: ENGINE.ezw_encode(c, levels, mask, backend, top, min_plane, max_bytes),
+    )
     if a is None:
         return None
     assert type(b[0]) is bytes and a == b, why
     data, t, _ = a
     lengths = {len(data), len(data) // 2, *[p for p in prefixes if p < len(data)]}
     for n in sorted(lengths):
-        _assert_decoded_equal(native.ezw_decode(data[:n], h, w, levels, mask, backend, t,
-                                                min_plane),
-                              ENGINE.ezw_decode(data[:n], h, w, levels, mask, backend, t,
-                                                min_plane), f"{why} prefix {n}")
+        _assert_decoded_equal(
+            native.ezw_decode(data[:n], h, w, levels, mask, backend, t, min_plane),
+            ENGINE.ezw_decode(data[:n], h, w, levels, mask, backend, t, min_plane),
+            f"{why} prefix {n}",
+        )
     return data
 
 
@@ -429,26 +485,50 @@ def test_ezw_error_parity(native):
     c = _pyramid(np.random.default_rng(2), 8, 8, 2)
     t = native.ezw_top_plane(c)
     bad_encodes = [
-        dict(levels=4), dict(levels=-1), dict(backend=2), dict(top=t - 1), dict(top=31),
-        dict(top=-2), dict(min_plane=-1), dict(min_plane=31), dict(mask=np.ones(63, bool)),
+        dict(levels=4),
+        dict(levels=-1),
+        dict(backend=2),
+        dict(top=t - 1),
+        dict(top=31),
+        dict(top=-2),
+        dict(min_plane=-1),
+        dict(min_plane=31),
+        dict(mask=np.ones(63, bool)),
     ]
     for kw in bad_encodes:
         args = dict(levels=2, mask=None, backend=1, top=None, min_plane=0, max_bytes=0) | kw
-        _same_outcome(lambda a=args: native.ezw_encode(c, **a),
-                      lambda a=args: ENGINE.ezw_encode(c, **a))
+        _same_outcome(
+            lambda a=args: native.ezw_encode(c, **a), lambda a=args: ENGINE.ezw_encode(c, **a)
+        )
     big = np.array([[2**30]], np.int32)
     _same_outcome(lambda: native.ezw_encode(big, 0), lambda: ENGINE.ezw_encode(big, 0))
-    for kw in [dict(levels=4), dict(h=0), dict(backend=-1), dict(top=31), dict(top=-2),
-               dict(min_plane=31), dict(mask=np.ones(7, bool))]:
+    for kw in [
+        dict(levels=4),
+        dict(h=0),
+        dict(backend=-1),
+        dict(top=31),
+        dict(top=-2),
+        dict(min_plane=31),
+        dict(mask=np.ones(7, bool)),
+    ]:
         args = dict(h=8, w=8, levels=2, mask=None, backend=1, top=t, min_plane=0) | kw
-        _same_outcome(lambda a=args: native.ezw_decode(b"\x01\x02", **a),
-                      lambda a=args: ENGINE.ezw_decode(b"\x01\x02", **a))
+        _same_outcome(
+            lambda a=args: native.ezw_decode(b"\x01\x02", **a),
+            lambda a=args: ENGINE.ezw_decode(b"\x01\x02", **a),
+        )
 
 
 @pytest.mark.native
-@given(st.integers(1, 14), st.integers(1, 14), st.integers(0, 4), st.sampled_from([0, 1]),
-       st.sampled_from([None, 0.3, 0.8]), st.integers(0, 3), st.integers(0, 40),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.integers(1, 14),
+    st.integers(1, 14),
+    st.integers(0, 4),
+    st.sampled_from([0, 1]),
+    st.sampled_from([None, 0.3, 0.8]),
+    st.integers(0, 3),
+    st.integers(0, 40),
+    st.integers(0, 2**32 - 1),
+)
 @SMALL
 def test_ezw_parity_random(native, h, w, levels, backend, density, min_plane, max_bytes, seed):
     rng = np.random.default_rng(seed)
@@ -460,14 +540,23 @@ def test_ezw_parity_random(native, h, w, levels, backend, density, min_plane, ma
 
 
 @pytest.mark.native
-@given(st.binary(min_size=0, max_size=64), st.integers(1, 12), st.integers(1, 12),
-       st.integers(0, 3), st.sampled_from([0, 1]), st.integers(-1, 14), st.booleans())
+@given(
+    st.binary(min_size=0, max_size=64),
+    st.integers(1, 12),
+    st.integers(1, 12),
+    st.integers(0, 3),
+    st.sampled_from([0, 1]),
+    st.integers(-1, 14),
+    st.booleans(),
+)
 @SMALL
 def test_ezw_decode_garbage_parity(native, data, h, w, levels, backend, top, masked):
     levels = min(levels, native.max_levels(h, w))
     mask = (np.arange(h * w).reshape(h, w) % 3 != 1) if masked else None
-    _assert_decoded_equal(native.ezw_decode(data, h, w, levels, mask, backend, top),
-                          ENGINE.ezw_decode(data, h, w, levels, mask, backend, top))
+    _assert_decoded_equal(
+        native.ezw_decode(data, h, w, levels, mask, backend, top),
+        ENGINE.ezw_decode(data, h, w, levels, mask, backend, top),
+    )
 
 
 @pytest.mark.native
@@ -477,12 +566,16 @@ def test_ezw_decode_long_garbage_parity(native):
         for top in (3, 9, 20, 30):
             data = rng.integers(0, 256, 700, dtype=np.uint8).tobytes()
             for levels in (0, 3):
-                _assert_decoded_equal(native.ezw_decode(data, 21, 18, levels, None, backend, top),
-                                      ENGINE.ezw_decode(data, 21, 18, levels, None, backend, top))
+                _assert_decoded_equal(
+                    native.ezw_decode(data, 21, 18, levels, None, backend, top),
+                    ENGINE.ezw_decode(data, 21, 18, levels, None, backend, top),
+                )
     # all-ones input drives the arithmetic decoder's code register past its range
     ones = b"\xff" * 300
-    _assert_decoded_equal(native.ezw_decode(ones, 16, 16, 2, None, 1, 12),
-                          ENGINE.ezw_decode(ones, 16, 16, 2, None, 1, 12))
+    _assert_decoded_equal(
+        native.ezw_decode(ones, 16, 16, 2, None, 1, 12),
+        ENGINE.ezw_decode(ones, 16, 16, 2, None, 1, 12),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,13 +641,15 @@ def test_image_parity_levels_and_partial(images):
     data = ezw.encode_image(img, backend="arith")
     hdr = ezw.read_header(data)
     cut = data[: hdr.size + hdr.payload_len // 3]
-    assert np.array_equal(reference.decode_image(cut, partial=True),
-                          ezw.decode_image(cut, partial=True))
+    assert np.array_equal(
+        reference.decode_image(cut, partial=True), ezw.decode_image(cut, partial=True)
+    )
 
 
 @pytest.mark.native
-@pytest.mark.parametrize("path", sorted((Path(__file__).parent / "data" / "golden").glob("*.sdwz")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent / "data" / "golden").glob("*.sdwz")), ids=lambda p: p.stem
+)
 def test_reference_decodes_golden_streams(path):
     expected = np.load(path.with_name(path.stem + ".decoded.npy"))
     out = reference.decode_image(path.read_bytes())

@@ -17,13 +17,22 @@ from sdwtfast.roi import (
 
 
 def lesion_image(
-    h: int = 256, w: int = 256, cy: int = 90, cx: int = 160, r: int = 14, seed: int = 0,
+    h: int = 256,
+    w: int = 256,
+    cy: int = 90,
+    cx: int = 160,
+    r: int = 14,
+    seed: int = 0,
     dtype: type = np.uint16,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Smooth background (a ramp plus a broad bump) with a bright disc and mild noise."""
     yy, xx = np.mgrid[:h, :w].astype(np.float64)
-    bg = 300 + 0.8 * xx + 0.5 * yy + 120 * np.exp(-((yy - h / 2) ** 2 + (xx - w / 2) ** 2)
-                                                   / (2 * (0.4 * h) ** 2))
+    bg = (
+        300
+        + 0.8 * xx
+        + 0.5 * yy
+        + 120 * np.exp(-((yy - h / 2) ** 2 + (xx - w / 2) ** 2) / (2 * (0.4 * h) ** 2))
+    )
     lesion = (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
     img = bg + 700 * lesion + np.random.default_rng(seed).normal(0, 3, (h, w))
     return np.clip(np.rint(img), 0, np.iinfo(dtype).max).astype(dtype), lesion
@@ -90,8 +99,11 @@ def test_detector_tiny_images(shape):
 
 
 def test_detector_constant_image_is_empty():
-    for img in (np.zeros((64, 64), np.uint16), np.full((5, 9), -7, np.int16),
-                np.ones((1, 1), np.uint8)):
+    for img in (
+        np.zeros((64, 64), np.uint16),
+        np.full((5, 9), -7, np.int16),
+        np.ones((1, 1), np.uint8),
+    ):
         m = detect_roi(img)
         assert m.shape == img.shape and not m.any()
     assert resolve_roi("auto", np.zeros((32, 32), np.uint8)) is None
@@ -116,8 +128,15 @@ def test_detector_rank_option():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"rank": 0}, {"rank": 1.5}, {"block": 0}, {"block": True}, {"min_fraction": -0.1},
-     {"min_fraction": 1.5}, {"min_fraction": "x"}],
+    [
+        {"rank": 0},
+        {"rank": 1.5},
+        {"block": 0},
+        {"block": True},
+        {"min_fraction": -0.1},
+        {"min_fraction": 1.5},
+        {"min_fraction": "x"},
+    ],
 )
 def test_detector_bad_options(kwargs):
     img, _ = lesion_image(h=32, w=32, cy=10, cx=10, r=3)
@@ -127,8 +146,14 @@ def test_detector_bad_options(kwargs):
 
 @pytest.mark.parametrize(
     "img",
-    [np.zeros((4,), np.uint8), np.zeros((2, 3, 4), np.uint8), np.zeros((0, 5), np.uint8),
-     np.ones((4, 4), bool), np.array([[1.0, np.nan]]), np.array([["a", "b"]])],
+    [
+        np.zeros((4,), np.uint8),
+        np.zeros((2, 3, 4), np.uint8),
+        np.zeros((0, 5), np.uint8),
+        np.ones((4, 4), bool),
+        np.array([[1.0, np.nan]]),
+        np.array([["a", "b"]]),
+    ],
 )
 def test_detector_bad_images(img):
     with pytest.raises(InvalidInputError):
@@ -160,11 +185,28 @@ def test_resolve_none_auto_mask_boxes():
 @pytest.mark.parametrize(
     "roi",
     [
-        "Auto", "whole", np.zeros((63, 64), bool), np.zeros((64, 64), bool),
-        np.full((64, 64), 2, np.uint8), np.full((64, 64), 0.5), np.zeros((64, 64), "U1"),
-        [], (), [(0, 0, 0, 5)], [(5, 5, 2, 8)], [(0, 0, 65, 10)], [(-1, 0, 5, 5)],
-        [(0, 0, 5)], [(0, 0, 5, 5, 1)], [(0.0, 0, 5, 5)], [(0, 0, True, 5)], ["abcd"],
-        [[(0, 0, 1, 1)]], 3, {"y0": 0}, [[0, 1, 0, 1], [1, 1, 0, 0]],
+        "Auto",
+        "whole",
+        np.zeros((63, 64), bool),
+        np.zeros((64, 64), bool),
+        np.full((64, 64), 2, np.uint8),
+        np.full((64, 64), 0.5),
+        np.zeros((64, 64), "U1"),
+        [],
+        (),
+        [(0, 0, 0, 5)],
+        [(5, 5, 2, 8)],
+        [(0, 0, 65, 10)],
+        [(-1, 0, 5, 5)],
+        [(0, 0, 5)],
+        [(0, 0, 5, 5, 1)],
+        [(0.0, 0, 5, 5)],
+        [(0, 0, True, 5)],
+        ["abcd"],
+        [[(0, 0, 1, 1)]],
+        3,
+        {"y0": 0},
+        [[0, 1, 0, 1], [1, 1, 0, 0]],
     ],
 )
 def test_resolve_rejects_bad_roi(roi):

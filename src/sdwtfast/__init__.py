@@ -43,8 +43,22 @@ __all__ = [
 ]
 
 
-_SUBMODULES = ("api", "background", "codec", "coders", "container", "crypto", "ezw", "limits",
-               "metrics", "preprocess", "reference", "roi", "sample", "wavelet")
+_SUBMODULES = (
+    "api",
+    "background",
+    "codec",
+    "coders",
+    "container",
+    "crypto",
+    "ezw",
+    "limits",
+    "metrics",
+    "preprocess",
+    "reference",
+    "roi",
+    "sample",
+    "wavelet",
+)
 
 
 def __getattr__(name: str):

@@ -27,8 +27,7 @@ from .coders.base import Coded, Fidelity, Frame, param
 from .errors import CorruptStreamError, InvalidInputError, LimitExceededError
 from .options import EncodeOptions
 
-__all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK", "RoiSpec",
-           "KeyLike"]
+__all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK", "RoiSpec", "KeyLike"]
 
 BLOCK = 8
 """Granularity (pixels) of the stored ROI mask."""
@@ -59,8 +58,9 @@ def _bit_depth(vmin: int, vmax: int, signed: bool) -> int:
     return max(1, int(vmax).bit_length())
 
 
-def _prepare(image: Any, roi: RoiSpec, opts: EncodeOptions, levels: int | None,
-             stamp: dict[str, float]) -> tuple[Frame, np.ndarray | None]:
+def _prepare(
+    image: Any, roi: RoiSpec, opts: EncodeOptions, levels: int | None, stamp: dict[str, float]
+) -> tuple[Frame, np.ndarray | None]:
     """The frame to code (validated, preprocessed, its ROI resolved) and its block mask."""
     a = validate.image(image)
     lv = validate.levels(levels, *a.shape)
@@ -157,12 +157,20 @@ def encode(
     (``report.roi_coder`` says which: ``"ezw"`` or ``"pred"``).
     """
     stamp = {"start": time.perf_counter()}
-    opts = EncodeOptions.check(roi_max_error=roi_max_error, roi_bpp=roi_bpp,
-                               background=background, background_quality=background_quality,
-                               wavelet=wavelet, preprocess=preprocess)
+    opts = EncodeOptions.check(
+        roi_max_error=roi_max_error,
+        roi_bpp=roi_bpp,
+        background=background,
+        background_quality=background_quality,
+        wavelet=wavelet,
+        preprocess=preprocess,
+    )
     frame, bmask = _prepare(image, roi, opts, levels, stamp)
-    base = [] if bmask is None else [
-        Coded("mask", _ct.SectionType.MASK, _native.bitmap_encode(bmask), {"block": BLOCK})]
+    base = (
+        []
+        if bmask is None
+        else [Coded("mask", _ct.SectionType.MASK, _native.bitmap_encode(bmask), {"block": BLOCK})]
+    )
     bg = []
     if frame.mask is not None:
         coder = coders.background_coder(opts.background)
@@ -170,8 +178,11 @@ def encode(
     stamp["background"] = time.perf_counter()
     fidelity = opts.fidelity(frame.roi_pixels)
     if fidelity.mode == "rate":
-        sealed = None if key is None and passphrase is None else \
-            ("key" if passphrase is None else "passphrase")
+        sealed = (
+            None
+            if key is None and passphrase is None
+            else ("key" if passphrase is None else "passphrase")
+        )
         roi_coded = _fit_rate(frame, fidelity, base, bg, opts.preprocess, sealed)
     else:
         roi_coded = coders.code_roi(frame, fidelity)
@@ -185,8 +196,14 @@ def encode(
     return blob
 
 
-def _fit_rate(frame: Frame, fidelity: Fidelity, base: list[Coded], bg: list[Coded],
-              steps: tuple[str, ...], sealed: str | None) -> Coded:
+def _fit_rate(
+    frame: Frame,
+    fidelity: Fidelity,
+    base: list[Coded],
+    bg: list[Coded],
+    steps: tuple[str, ...],
+    sealed: str | None,
+) -> Coded:
     """Rate mode: the ROI stream within ``roi_bpp`` bits per ROI pixel, counting the whole
     file (header, section records, encryption) when the ROI is the whole image, and the ROI's
     section (its record and checksum included) beside a background, whose bytes are the
@@ -202,8 +219,14 @@ def _fit_rate(frame: Frame, fidelity: Fidelity, base: list[Coded], bg: list[Code
         return n - _ct.packed_size(header, rest, encryption=sealed)
 
     # the overhead of the EZW stream's parameters bounds the predictive stream's too
-    empty = Coded("ezw", _ct.SectionType.ROI, b"", {"roi.top": 0, "roi.step_exp": 0,
-                                                   "roi.bpp": fidelity.bpp}, "rate", "9/7")
+    empty = Coded(
+        "ezw",
+        _ct.SectionType.ROI,
+        b"",
+        {"roi.top": 0, "roi.step_exp": 0, "roi.bpp": fidelity.bpp},
+        "rate",
+        "9/7",
+    )
     budget = total - size(empty)
     for _ in range(4):
         if budget < 1:
@@ -220,8 +243,9 @@ def _fit_rate(frame: Frame, fidelity: Fidelity, base: list[Coded], bg: list[Code
     raise LimitExceededError("the rate budget could not be met")  # pragma: no cover
 
 
-def _assemble(frame: Frame, coded: list[Coded], steps: tuple[str, ...]
-              ) -> tuple[_ct.Header, list[_ct.Section]]:
+def _assemble(
+    frame: Frame, coded: list[Coded], steps: tuple[str, ...]
+) -> tuple[_ct.Header, list[_ct.Section]]:
     """The header and sections of ``coded`` (the mask, if any, the ROI, the background)."""
     a = frame.pixels
     roi = next(c for c in coded if c.section in (_ct.SectionType.ROI, _ct.SectionType.PRED))
@@ -232,22 +256,37 @@ def _assemble(frame: Frame, coded: list[Coded], steps: tuple[str, ...]
     mode = roi.mode if frame.mask is None else "hybrid-" + roi.mode
     model = coded[-1]
     header = _ct.Header(
-        width=frame.shape[1], height=frame.shape[0], dtype=str(a.dtype),
-        bit_depth=_bit_depth(frame.vmin, frame.vmax, signed), signed=bool(signed), mode=mode,
-        wavelet=roi.wavelet, levels=frame.levels, model_id=model.model_id,
-        model_sha256=model.model_sha256, preprocessing=steps, params=params,
+        width=frame.shape[1],
+        height=frame.shape[0],
+        dtype=str(a.dtype),
+        bit_depth=_bit_depth(frame.vmin, frame.vmax, signed),
+        signed=bool(signed),
+        mode=mode,
+        wavelet=roi.wavelet,
+        levels=frame.levels,
+        model_id=model.model_id,
+        model_sha256=model.model_sha256,
+        preprocessing=steps,
+        params=params,
     )
     return header, [_ct.Section(c.section, c.payload) for c in coded]
 
 
-def _fill_report(rep: EncodeReport, frame: Frame, coded: list[Coded],
-                 sections: list[_ct.Section], opts: EncodeOptions, mode: str,
-                 stamp: dict[str, float]) -> None:
+def _fill_report(
+    rep: EncodeReport,
+    frame: Frame,
+    coded: list[Coded],
+    sections: list[_ct.Section],
+    opts: EncodeOptions,
+    mode: str,
+    stamp: dict[str, float],
+) -> None:
     rep.mode = mode
     rep.roi_fraction = 1.0 if frame.mask is None else float(frame.mask.mean())
     rep.sections = {s.type.name.lower(): len(s.data) for s in sections}
-    rep.roi_coder = next(c.coder for c in coded if c.section in (_ct.SectionType.ROI,
-                                                                 _ct.SectionType.PRED))
+    rep.roi_coder = next(
+        c.coder for c in coded if c.section in (_ct.SectionType.ROI, _ct.SectionType.PRED)
+    )
     if frame.mask is not None:
         rep.background, rep.background_quality = opts.background, opts.background_quality
     order = sorted((t, name) for name, t in stamp.items() if name != "start")
@@ -278,8 +317,12 @@ def _frame_of(hdr: _ct.Header, secs: dict[_ct.SectionType, bytes]) -> Frame:
     return Frame((h, w), lv, vmin, vmax, dc, mask)
 
 
-def decode(data: bytes | bytearray | memoryview, *, key: KeyLike = None,
-           passphrase: str | bytes | None = None) -> np.ndarray:
+def decode(
+    data: bytes | bytearray | memoryview,
+    *,
+    key: KeyLike = None,
+    passphrase: str | bytes | None = None,
+) -> np.ndarray:
     """Decode a container made by :func:`encode`.
 
     Parameters
@@ -308,12 +351,12 @@ def decode(data: bytes | bytearray | memoryview, *, key: KeyLike = None,
         raise CorruptStreamError("container needs exactly one ROI or PRED section")
     frame = _frame_of(hdr, secs)
     p = hdr.params
-    img = coders.roi_decoder(roi_types[0], base).decode(frame, base, hdr.wavelet, p,
-                                                         secs[roi_types[0]])
+    img = coders.roi_decoder(roi_types[0], base).decode(
+        frame, base, hdr.wavelet, p, secs[roi_types[0]]
+    )
     if frame.mask is not None:
         bg = coders.background_coder(p.get("bg"), decoding=True)
-        bimg = bg.decode(frame, p, secs[_ct.SectionType.BACKGROUND], hdr.model_sha256,
-                         hdr.model_id)
+        bimg = bg.decode(frame, p, secs[_ct.SectionType.BACKGROUND], hdr.model_sha256, hdr.model_id)
         img = np.where(frame.mask, img, bimg)
     out = np.clip(img, frame.vmin, frame.vmax)
     if hdr.mode == "lossless" and not np.array_equal(out, img):
@@ -321,8 +364,12 @@ def decode(data: bytes | bytearray | memoryview, *, key: KeyLike = None,
     return out.astype(hdr.dtype)
 
 
-def roi_mask(data: bytes | bytearray | memoryview, *, key: KeyLike = None,
-             passphrase: str | bytes | None = None) -> np.ndarray | None:
+def roi_mask(
+    data: bytes | bytearray | memoryview,
+    *,
+    key: KeyLike = None,
+    passphrase: str | bytes | None = None,
+) -> np.ndarray | None:
     """The ROI stored in a container, as a pixel mask (None: the whole image is the ROI)."""
     hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
     secs = {s.type: bytes(s.data) for s in sections}
@@ -353,15 +400,27 @@ def info(data: bytes | bytearray | memoryview) -> dict[str, Any]:
     ci = _ct.read_header(data)
     hd = ci.header
     out: dict[str, Any] = {
-        "version": ".".join(map(str, ci.version)), "encrypted": ci.encrypted,
-        "key_source": ci.key_source, "width": hd.width, "height": hd.height,
-        "dtype": hd.dtype, "bit_depth": hd.bit_depth, "signed": hd.signed, "mode": hd.mode,
-        "wavelet": hd.wavelet, "levels": hd.levels, "model_id": hd.model_id or None,
-        "preprocessing": list(hd.preprocessing), "params": dict(hd.params),
-        "size": len(data), "header_size": ci.header_size,
+        "version": ".".join(map(str, ci.version)),
+        "encrypted": ci.encrypted,
+        "key_source": ci.key_source,
+        "width": hd.width,
+        "height": hd.height,
+        "dtype": hd.dtype,
+        "bit_depth": hd.bit_depth,
+        "signed": hd.signed,
+        "mode": hd.mode,
+        "wavelet": hd.wavelet,
+        "levels": hd.levels,
+        "model_id": hd.model_id or None,
+        "preprocessing": list(hd.preprocessing),
+        "params": dict(hd.params),
+        "size": len(data),
+        "header_size": ci.header_size,
     }
     if not ci.encrypted:
         _, sections = _ct.unpack(data)
-        out["sections"] = {s.type.name.lower() if hasattr(s.type, "name") else str(s.type):
-                           len(s.data) for s in sections}
+        out["sections"] = {
+            s.type.name.lower() if hasattr(s.type, "name") else str(s.type): len(s.data)
+            for s in sections
+        }
     return out

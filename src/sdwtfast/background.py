@@ -56,7 +56,13 @@ from .errors import (
 )
 
 __all__ = [
-    "QUALITIES", "MODEL_ID", "encode", "decode", "model_id", "weights_sha256", "weights_path",
+    "QUALITIES",
+    "MODEL_ID",
+    "encode",
+    "decode",
+    "model_id",
+    "weights_sha256",
+    "weights_path",
 ]
 
 #: Available operating points, 1 = lowest rate.
@@ -313,8 +319,22 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
     h, w = a.shape
     lo, hi = int(a.min()), int(a.max())
     if lo == hi:  # constant image: the header says it all
-        return _HEADER.pack(_MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), _FLAG_CONSTANT,
-                            h, w, lo, hi, bytes.fromhex(codec.sha256)[:8], 1, 0, 0, 0)
+        return _HEADER.pack(
+            _MAGIC,
+            _VERSION,
+            quality,
+            _DTYPES.index(a.dtype),
+            _FLAG_CONSTANT,
+            h,
+            w,
+            lo,
+            hi,
+            bytes.fromhex(codec.sha256)[:8],
+            1,
+            0,
+            0,
+            0,
+        )
     scale = float(max(hi - lo, 1))
     st = codec.stride
     hp, wp = -(-h // st) * st, -(-w // st) * st
@@ -325,12 +345,12 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
     v = v.reshape(codec.m, -1).T  # (positions, channels)
     skip = ~v.any(axis=1)
     n_skip = int(skip.sum())
-    freq_skip = int(np.clip(round((n_skip + 0.5) / (skip.size + 1) * _SKIP_TOTAL), 1,
-                            _SKIP_TOTAL - 2))
+    freq_skip = int(
+        np.clip(round((n_skip + 0.5) / (skip.size + 1) * _SKIP_TOTAL), 1, _SKIP_TOTAL - 2)
+    )
     sk_c, sk_l, sk_o = _skip_tables(freq_skip)
     ent = codec.entropy
-    skip_stream = ent.encode(skip.astype(np.int32), np.zeros(skip.size, np.int32), sk_c, sk_l,
-                             sk_o)
+    skip_stream = ent.encode(skip.astype(np.int32), np.zeros(skip.size, np.int32), sk_c, sk_l, sk_o)
     kept = np.ascontiguousarray(v[~skip]).reshape(-1)
     index = np.tile(np.arange(codec.m, dtype=np.int32) + q * codec.m, skip.size - n_skip)
     latent_stream = ent.encode(kept, index, codec.cdfs, codec.lengths, codec.offsets)
@@ -345,8 +365,20 @@ def encode(image: np.ndarray, *, quality: int) -> bytes:
         if t == 0 or len(cand) < len(refine_stream):
             refine_stream, table = cand, t
     header = _HEADER.pack(
-        _MAGIC, _VERSION, quality, _DTYPES.index(a.dtype), 0, h, w, lo, hi,
-        bytes.fromhex(codec.sha256)[:8], freq_skip, table, len(skip_stream), len(refine_stream),
+        _MAGIC,
+        _VERSION,
+        quality,
+        _DTYPES.index(a.dtype),
+        0,
+        h,
+        w,
+        lo,
+        hi,
+        bytes.fromhex(codec.sha256)[:8],
+        freq_skip,
+        table,
+        len(skip_stream),
+        len(refine_stream),
     )
     return header + skip_stream + refine_stream + latent_stream
 
@@ -382,8 +414,22 @@ def decode(data: bytes) -> np.ndarray:
         if bytes(buf[:4]) != _MAGIC[: len(buf)]:
             raise UnsupportedFormatError("background.decode: not a background stream")
         raise CorruptStreamError("background.decode: stream truncated in its header")
-    (magic, version, quality, dcode, flags, h, w, lo, hi, wsha, freq_skip, table, skip_len,
-     refine_len) = _HEADER.unpack_from(buf)
+    (
+        magic,
+        version,
+        quality,
+        dcode,
+        flags,
+        h,
+        w,
+        lo,
+        hi,
+        wsha,
+        freq_skip,
+        table,
+        skip_len,
+        refine_len,
+    ) = _HEADER.unpack_from(buf)
     if magic != _MAGIC:
         raise UnsupportedFormatError("background.decode: not a background stream")
     if version != _VERSION:
@@ -404,8 +450,9 @@ def decode(data: bytes) -> np.ndarray:
         raise CorruptStreamError("background.decode: stream truncated")
     path = weights_for(wsha.hex())
     if path is None:
-        have = ", ".join(f"{_sha256_of(str(p))[:16]}... ({p.name})"
-                         for p in _decodable_paths() if p.exists())
+        have = ", ".join(
+            f"{_sha256_of(str(p))[:16]}... ({p.name})" for p in _decodable_paths() if p.exists()
+        )
         raise UnsupportedFormatError(
             f"background.decode: stream made with background weights {wsha.hex()}..., "
             f"not available here (have: {have or 'none'})"
@@ -428,16 +475,16 @@ def decode(data: bytes) -> np.ndarray:
     skip = skip.astype(bool)
     p1 = p0 + skip_len
     r_cdfs, r_len, r_off = _refine_tables()
-    corr = ent.decode(buf[p1 : p1 + refine_len], np.full(n_pos, table, np.int32), r_cdfs, r_len,
-                      r_off)
+    corr = ent.decode(
+        buf[p1 : p1 + refine_len], np.full(n_pos, table, np.int32), r_cdfs, r_len, r_off
+    )
     n_kept = n_pos - int(skip.sum())
     index = np.tile(np.arange(codec.m, dtype=np.int32) + q * codec.m, n_kept)
     kept = ent.decode(buf[p1 + refine_len :], index, codec.cdfs, codec.lengths, codec.offsets)
     v = np.zeros((n_pos, codec.m), dtype=np.float32)
     v[~skip] = kept.reshape(n_kept, codec.m)
     x = _reconstruct(codec, v, q, hl, wl)
-    x += _upsample(corr.reshape(hl, wl).astype(np.float64) * _REFINE_STEP, hl * st, wl * st,
-                   st)
+    x += _upsample(corr.reshape(hl, wl).astype(np.float64) * _REFINE_STEP, hl * st, wl * st, st)
     scale = float(max(hi - lo, 1))
     out = np.rint(x[:h, :w] * scale + lo)
     return np.clip(out, lo, hi).astype(dtype)

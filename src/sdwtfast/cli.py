@@ -43,8 +43,9 @@ class CliError(Exception):
 # ---- files -----------------------------------------------------------------------------------
 
 
-def _atomic_write(path: str | os.PathLike, data: bytes | None = None, *, force: bool,
-                  writer=None) -> None:
+def _atomic_write(
+    path: str | os.PathLike, data: bytes | None = None, *, force: bool, writer=None
+) -> None:
     """Write via a temporary file in the same folder, then rename; never clobber unasked."""
     p = Path(path)
     if p.exists() and not force:
@@ -83,8 +84,9 @@ def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
 
         arr = iio.imread(p)
         if arr.ndim == 3:
-            raise CliError(f"{p}: colour images are not supported (got shape {arr.shape})",
-                           EXIT_USAGE)
+            raise CliError(
+                f"{p}: colour images are not supported (got shape {arr.shape})", EXIT_USAGE
+            )
     else:
         try:
             import pydicom
@@ -112,11 +114,15 @@ def _write_image(path: str, img: np.ndarray, force: bool) -> None:
         if suffix == ".png" and img.dtype == np.int16:
             raise CliError("PNG cannot hold signed 16-bit data: write .npy or .tiff", EXIT_USAGE)
         ext = ".png" if suffix == ".png" else ".tiff"
-        _atomic_write(path, force=force, writer=lambda fh: fh.write(iio.imwrite("<bytes>", img,
-                                                                                extension=ext)))
+        _atomic_write(
+            path,
+            force=force,
+            writer=lambda fh: fh.write(iio.imwrite("<bytes>", img, extension=ext)),
+        )
     else:
-        raise CliError(f"unsupported output format {suffix!r} (use .npy, .png or .tiff)",
-                       EXIT_USAGE)
+        raise CliError(
+            f"unsupported output format {suffix!r} (use .npy, .png or .tiff)", EXIT_USAGE
+        )
 
 
 # ---- options ---------------------------------------------------------------------------------
@@ -134,8 +140,9 @@ def _parse_roi(spec: str | None) -> Any:
         try:
             y0, x0, y1, x1 = (int(v) for v in part.split(","))
         except ValueError:
-            raise CliError(f"--roi: cannot read box {part!r} (want y0,x0,y1,x1)",
-                           EXIT_USAGE) from None
+            raise CliError(
+                f"--roi: cannot read box {part!r} (want y0,x0,y1,x1)", EXIT_USAGE
+            ) from None
         boxes.append((y0, x0, y1, x1))
     return boxes
 
@@ -190,9 +197,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
     )
     _atomic_write(args.output, blob, force=args.force)
     bpp = len(blob) * 8 / img.size
-    print(f"{args.output}: {len(blob)} bytes, {bpp:.3f} bpp, ratio {img.nbytes / len(blob):.2f}:1,"
-          f" mode {rep.mode}, ROI {100 * rep.roi_fraction:.1f}% of the image,"
-          f" {rep.timings_ms['total']:.0f} ms")
+    print(
+        f"{args.output}: {len(blob)} bytes, {bpp:.3f} bpp, ratio {img.nbytes / len(blob):.2f}:1,"
+        f" mode {rep.mode}, ROI {100 * rep.roi_fraction:.1f}% of the image,"
+        f" {rep.timings_ms['total']:.0f} ms"
+    )
     return 0
 
 
@@ -242,8 +251,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if args.roi is None and not inf["encrypted"]:
             mask = codec.roi_mask(blob)  # the ROI the file was coded with
             if mask is not None and mask.shape != a.shape:
-                raise CliError("the compressed file's geometry differs from the images",
-                               EXIT_USAGE)
+                raise CliError("the compressed file's geometry differs from the images", EXIT_USAGE)
     roi = _parse_roi(args.roi)
     if roi is not None:
         from . import roi as _roi
@@ -295,8 +303,10 @@ def _compare_figure(a, b, mask, rep, out, force) -> None:
             return ""
         ssim = r.get("ssim")
         ssim_s = "n/a" if ssim is None else f"{ssim:.4f}"
-        return (f"{name}: PSNR {format_psnr(r.get('psnr'))}, SSIM {ssim_s}, "
-                f"max |e| {r.get('max_abs_error'):.0f}")
+        return (
+            f"{name}: PSNR {format_psnr(r.get('psnr'))}, SSIM {ssim_s}, "
+            f"max |e| {r.get('max_abs_error'):.0f}"
+        )
 
     title = "   ".join(t for t in (line("image"), line("roi"), line("background")) if t)
     if rep.get("bpp") is not None:
@@ -314,21 +324,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     img = load_ct()
     h, w = img.shape
-    print(f"sdwtfast demo: real CT slice shipped in the package, {w}x{h} {img.dtype}, "
-          f"14 bits stored, {img.nbytes} bytes raw")
+    print(
+        f"sdwtfast demo: real CT slice shipped in the package, {w}x{h} {img.dtype}, "
+        f"14 bits stored, {img.nbytes} bytes raw"
+    )
     runs: list[tuple[str, dict[str, Any]]] = [
         ("lossless (default)", {}),
         ("near-lossless, max error 2", {"roi_max_error": 2}),
         ("hybrid: auto ROI lossless, wavelet background", {"roi": "auto"}),
-        ("hybrid: auto ROI max error 1, wavelet 0.1 bpp",
-         {"roi": "auto", "roi_max_error": 1, "background_quality": 0.1}),
+        (
+            "hybrid: auto ROI max error 1, wavelet 0.1 bpp",
+            {"roi": "auto", "roi_max_error": 1, "background_quality": 0.1},
+        ),
     ]
     if _learned_available():
-        runs.append(("hybrid: auto ROI lossless, learned background",
-                     {"roi": "auto", "background": "learned"}))
+        runs.append(
+            (
+                "hybrid: auto ROI lossless, learned background",
+                {"roi": "auto", "background": "learned"},
+            )
+        )
     runs.append(("at 1 bpp (whole image)", {"roi_bpp": 1.0}))
-    print(f"{'run':47s} {'coder':>5s} {'bytes':>7s} {'bpp':>6s} {'ratio':>8s} {'ROI %':>6s}"
-          f" {'ROI max':>7s} {'PSNR':>9s} {'bg PSNR':>9s} {'enc ms':>7s} {'dec ms':>7s}")
+    print(
+        f"{'run':47s} {'coder':>5s} {'bytes':>7s} {'bpp':>6s} {'ratio':>8s} {'ROI %':>6s}"
+        f" {'ROI max':>7s} {'PSNR':>9s} {'bg PSNR':>9s} {'enc ms':>7s} {'dec ms':>7s}"
+    )
 
     for name, kw in runs:
         rep = codec.EncodeReport()
@@ -340,15 +360,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         mask = codec.roi_mask(blob)
         roi_err = metrics.max_abs_error(img, out, mask=mask)
         whole = metrics.format_psnr(metrics.psnr(img, out)).replace(" dB", "")
-        bg = "-" if mask is None else metrics.format_psnr(
-            metrics.psnr(img, out, mask=~mask)).replace(" dB", "")
-        print(f"{name:47s} {rep.roi_coder:>5s} {len(blob):7d} {len(blob) * 8 / img.size:6.3f} "
-              f"{img.nbytes / len(blob):6.2f}:1 {100 * rep.roi_fraction:6.1f} {roi_err:7.0f} "
-              f"{whole:>9s} {bg:>9s} {(t1 - t0) * 1e3:7.1f} {(t2 - t1) * 1e3:7.1f}")
-    print("'coder' = the ROI's coder (ezw: wavelet + EZW, pred: the predictive coder, whichever"
-          " was better); PSNR in dB, peak = max - min of the slice;\n'ROI max' = largest |error|"
-          " on ROI pixels; 'bg PSNR' = PSNR outside the ROI. The learned background's first call"
-          " includes loading PyTorch and the model.")
+        bg = (
+            "-"
+            if mask is None
+            else metrics.format_psnr(metrics.psnr(img, out, mask=~mask)).replace(" dB", "")
+        )
+        print(
+            f"{name:47s} {rep.roi_coder:>5s} {len(blob):7d} {len(blob) * 8 / img.size:6.3f} "
+            f"{img.nbytes / len(blob):6.2f}:1 {100 * rep.roi_fraction:6.1f} {roi_err:7.0f} "
+            f"{whole:>9s} {bg:>9s} {(t1 - t0) * 1e3:7.1f} {(t2 - t1) * 1e3:7.1f}"
+        )
+    print(
+        "'coder' = the ROI's coder (ezw: wavelet + EZW, pred: the predictive coder, whichever"
+        " was better); PSNR in dB, peak = max - min of the slice;\n'ROI max' = largest |error|"
+        " on ROI pixels; 'bg PSNR' = PSNR outside the ROI. The learned background's first call"
+        " includes loading PyTorch and the model."
+    )
     return 0
 
 
@@ -373,23 +400,40 @@ def _parser() -> argparse.ArgumentParser:
 
     def keys(p):
         p.add_argument("--key-file", help="key file made by 'sdwtfast keygen'")
-        p.add_argument("--passphrase-env", metavar="VAR",
-                       help="read a passphrase from environment variable VAR")
+        p.add_argument(
+            "--passphrase-env",
+            metavar="VAR",
+            help="read a passphrase from environment variable VAR",
+        )
 
     e = sub.add_parser("encode", help="compress an image (DICOM, .npy, PNG, TIFF)")
     e.add_argument("input")
     e.add_argument("output")
     e.add_argument("--roi", help="'auto', 'none', boxes 'y0,x0,y1,x1;...' or a mask .npy")
-    e.add_argument("--roi-max-error", type=int, default=0,
-                   help="max |error| on ROI pixels (0 = lossless, the default)")
-    e.add_argument("--roi-bpp", type=float,
-                   help="ROI at this rate instead (9/7 EZW, or prediction with an error bound "
-                        "or lossless when that has the lower MSE in the same budget)")
-    e.add_argument("--background", default="wavelet", choices=("wavelet", "learned", "lossless"),
-                   help="coder outside the ROI (default wavelet: measured better than learned)")
+    e.add_argument(
+        "--roi-max-error",
+        type=int,
+        default=0,
+        help="max |error| on ROI pixels (0 = lossless, the default)",
+    )
+    e.add_argument(
+        "--roi-bpp",
+        type=float,
+        help="ROI at this rate instead (9/7 EZW, or prediction with an error bound "
+        "or lossless when that has the lower MSE in the same budget)",
+    )
+    e.add_argument(
+        "--background",
+        default="wavelet",
+        choices=("wavelet", "learned", "lossless"),
+        help="coder outside the ROI (default wavelet: measured better than learned)",
+    )
     e.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
-    e.add_argument("--wavelet", choices=("5/3", "9/7", "haar"),
-                   help="force this wavelet: the ROI is EZW coded, no predictive alternative")
+    e.add_argument(
+        "--wavelet",
+        choices=("5/3", "9/7", "haar"),
+        help="force this wavelet: the ROI is EZW coded, no predictive alternative",
+    )
     e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
     e.add_argument("--force", action="store_true", help="overwrite the output")
     keys(e)

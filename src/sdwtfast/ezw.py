@@ -158,8 +158,12 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
         raise LimitExceededError(
             f"EZW stream image {height}x{width} exceeds the {MAX_PIXELS} pixel limit"
         )
-    if levels > validate.max_levels(height, width) or not -1 <= top <= limits.MAX_PLANE or \
-            min_plane > limits.MAX_PLANE or abs(step_exp) > limits.MAX_STEP_EXP:
+    if (
+        levels > validate.max_levels(height, width)
+        or not -1 <= top <= limits.MAX_PLANE
+        or min_plane > limits.MAX_PLANE
+        or abs(step_exp) > limits.MAX_STEP_EXP
+    ):
         raise CorruptStreamError("EZW stream header has impossible levels or bit planes")
     lossy = bool(flags & _FLAG_LOSSY)
     if not lossy and wcode != WAVELETS["5/3"]:
@@ -167,9 +171,24 @@ def read_header(data: bytes | bytearray | memoryview) -> StreamHeader:
     lim = np.iinfo(_DTYPES[dcode])
     if not lim.min <= vmin <= vmax <= lim.max or not vmin <= dc <= vmax:
         raise CorruptStreamError("EZW stream header has an impossible value range")
-    return StreamHeader(lossy, _DTYPES[dcode], wnames[wcode], bnames[bcode], levels, top,
-                        min_plane, step_exp, height, width, dc, vmin, vmax, plen, pcrc,
-                        bool(flags & _FLAG_CUT))
+    return StreamHeader(
+        lossy,
+        _DTYPES[dcode],
+        wnames[wcode],
+        bnames[bcode],
+        levels,
+        top,
+        min_plane,
+        step_exp,
+        height,
+        width,
+        dc,
+        vmin,
+        vmax,
+        plen,
+        pcrc,
+        bool(flags & _FLAG_CUT),
+    )
 
 
 def _engine_native():
@@ -178,9 +197,16 @@ def _engine_native():
     return _native
 
 
-def encode_image_with(engine: Any, image: np.ndarray, *, bpp: float | None = None,
-                      wavelet: str | None = None, backend: str = "arith",
-                      levels: int | None = None, last_plane: int | None = None) -> bytes:
+def encode_image_with(
+    engine: Any,
+    image: np.ndarray,
+    *,
+    bpp: float | None = None,
+    wavelet: str | None = None,
+    backend: str = "arith",
+    levels: int | None = None,
+    last_plane: int | None = None,
+) -> bytes:
     """:func:`encode_image` on another engine (:data:`sdwtfast.reference.ENGINE`: the same
     bytes in pure Python)."""
     a = validate.image(image)
@@ -193,8 +219,10 @@ def encode_image_with(engine: Any, image: np.ndarray, *, bpp: float | None = Non
     if wavelet not in WAVELETS:
         raise InvalidInputError(f"wavelet must be one of {sorted(WAVELETS)}, got {wavelet!r}")
     if not lossy and wavelet != "5/3":
-        raise InvalidInputError("lossless coding needs the integer 5/3 wavelet (give bpp= for "
-                                f"lossy coding with {wavelet!r})")
+        raise InvalidInputError(
+            "lossless coding needs the integer 5/3 wavelet (give bpp= for "
+            f"lossy coding with {wavelet!r})"
+        )
     if lossy:
         if isinstance(bpp, bool) or not isinstance(bpp, (int, float, np.floating, np.integer)):
             raise InvalidInputError(f"bpp must be a number, got {bpp!r}")
@@ -216,13 +244,29 @@ def encode_image_with(engine: Any, image: np.ndarray, *, bpp: float | None = Non
         coef, step_exp = pyramid.quantize(engine, a.astype(np.float64) - float(dc), lv, wavelet)
         max_bytes = max(1, int(float(bpp) * h * w / 8))
     payload, top = pyramid.ezw_encode(engine, coef, lv, None, backend, max_bytes, min_plane)
-    hdr = StreamHeader(lossy, a.dtype, wavelet, backend, lv, top, min_plane, step_exp, h, w, dc,
-                       vmin, vmax, len(payload), _crc(payload))
+    hdr = StreamHeader(
+        lossy,
+        a.dtype,
+        wavelet,
+        backend,
+        lv,
+        top,
+        min_plane,
+        step_exp,
+        h,
+        w,
+        dc,
+        vmin,
+        vmax,
+        len(payload),
+        _crc(payload),
+    )
     return _pack_header(hdr) + payload
 
 
-def decode_image_with(engine: Any, data: bytes | bytearray | memoryview, *,
-                      partial: bool = False) -> np.ndarray:
+def decode_image_with(
+    engine: Any, data: bytes | bytearray | memoryview, *, partial: bool = False
+) -> np.ndarray:
     """:func:`decode_image` on another engine (:data:`sdwtfast.reference.ENGINE`)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidInputError(f"data must be bytes-like, got {type(data).__name__}")
@@ -242,8 +286,9 @@ def decode_image_with(engine: Any, data: bytes | bytearray | memoryview, *,
     elif _crc(payload) != hdr.payload_crc:
         raise CorruptStreamError("EZW stream payload checksum mismatch")
     h, w, lv = hdr.height, hdr.width, hdr.levels
-    q, lp = pyramid.ezw_decode(engine, bytes(payload), (h, w), lv, None, hdr.top, hdr.backend,
-                               hdr.min_plane)
+    q, lp = pyramid.ezw_decode(
+        engine, bytes(payload), (h, w), lv, None, hdr.top, hdr.backend, hdr.min_plane
+    )
     if not hdr.lossy:
         if hdr.min_plane > 0 or hdr.cut or len(payload) < hdr.payload_len:
             # partially known integer coefficients: middle of the remaining interval
@@ -255,8 +300,7 @@ def decode_image_with(engine: Any, data: bytes | bytearray | memoryview, *,
         x = pyramid.dequantize(engine, q, lp, hdr.step_exp, lv, hdr.wavelet)
         img = np.rint(x + hdr.dc)
     out = np.clip(img, hdr.vmin, hdr.vmax)
-    exact = (not hdr.lossy and hdr.min_plane == 0 and not hdr.cut
-             and len(payload) == hdr.payload_len)
+    exact = not hdr.lossy and hdr.min_plane == 0 and not hdr.cut and len(payload) == hdr.payload_len
     if exact and not np.array_equal(out, img):
         raise CorruptStreamError("lossless EZW stream decodes outside its recorded value range")
     return out.astype(hdr.dtype)
@@ -304,8 +348,15 @@ def encode_image(
     LimitExceededError
         Image larger than :data:`MAX_PIXELS`.
     """
-    return encode_image_with(_engine_native(), image, bpp=bpp, wavelet=wavelet,
-                             backend=backend, levels=levels, last_plane=last_plane)
+    return encode_image_with(
+        _engine_native(),
+        image,
+        bpp=bpp,
+        wavelet=wavelet,
+        backend=backend,
+        levels=levels,
+        last_plane=last_plane,
+    )
 
 
 def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False) -> np.ndarray:
@@ -344,8 +395,12 @@ def truncate(data: bytes, payload_bytes: int) -> bytes:
     payload = bytes(memoryview(data)[_HSIZE : _HSIZE + payload_bytes])
     if len(payload) != payload_bytes:
         raise CorruptStreamError("EZW stream is shorter than its header says")
-    new = dataclasses.replace(hdr, payload_len=len(payload), payload_crc=_crc(payload),
-                              cut=hdr.cut or payload_bytes < hdr.payload_len)
+    new = dataclasses.replace(
+        hdr,
+        payload_len=len(payload),
+        payload_crc=_crc(payload),
+        cut=hdr.cut or payload_bytes < hdr.payload_len,
+    )
     return _pack_header(new) + payload
 
 
@@ -364,17 +419,24 @@ def encode_pyramid(
     given the same mask. ``top`` (the highest bit plane) must be passed to the decoder.
     """
     c = np.asarray(coef)
-    if c.ndim != 2 or c.size == 0 or c.dtype == np.bool_ or \
-            not np.issubdtype(c.dtype, np.integer):
+    if c.ndim != 2 or c.size == 0 or c.dtype == np.bool_ or not np.issubdtype(c.dtype, np.integer):
         raise InvalidInputError("coef must be a non-empty 2-D integer array")
-    if c.dtype != np.int32 and (int(c.min()) <= -(1 << limits.MAX_PLANE) or
-                                int(c.max()) >= 1 << limits.MAX_PLANE):
+    if c.dtype != np.int32 and (
+        int(c.min()) <= -(1 << limits.MAX_PLANE) or int(c.max()) >= 1 << limits.MAX_PLANE
+    ):
         raise InvalidInputError(f"coefficients must be below 2^{limits.MAX_PLANE} in magnitude")
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}")
     m = None if mask is None else _check_mask(mask, c.shape)
-    payload, top = pyramid.ezw_encode(_engine_native(), c.astype(np.int32), int(levels), m,
-                                      backend, int(max_bytes or 0), int(last_plane))
+    payload, top = pyramid.ezw_encode(
+        _engine_native(),
+        c.astype(np.int32),
+        int(levels),
+        m,
+        backend,
+        int(max_bytes or 0),
+        int(last_plane),
+    )
     return payload, int(top)
 
 
@@ -397,8 +459,9 @@ def decode_pyramid(
     if backend not in BACKENDS:
         raise InvalidInputError(f"backend must be one of {sorted(BACKENDS)}")
     m = None if mask is None else _check_mask(mask, (h, w))
-    return pyramid.ezw_decode(_engine_native(), bytes(payload), (h, w), int(levels), m,
-                              int(top), backend, int(last_plane))
+    return pyramid.ezw_decode(
+        _engine_native(), bytes(payload), (h, w), int(levels), m, int(top), backend, int(last_plane)
+    )
 
 
 def _check_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

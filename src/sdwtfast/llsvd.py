@@ -92,8 +92,9 @@ def _factor_bytes(k: int, lh: int, lw: int) -> int:
     return k * (4 + 2 * (lh + lw))
 
 
-def _quantize_factors(u: np.ndarray, s: np.ndarray, vt: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _quantize_factors(
+    u: np.ndarray, s: np.ndarray, vt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """int16 columns scaled by their peak and float32 gains (see the module docstring)."""
     v = vt.T
     su = np.abs(u).max(axis=0) if u.size else np.zeros(0)
@@ -239,8 +240,23 @@ def encode(
     elif energy is not None:
         k = choose_rank(s, float(energy))
     else:
-        k = _search_rank(s, u, vt, ll, wm[0, 0] if lh and lw else 1.0, cw, q, emask, lv,
-                         step_exp, budget, per, k_fit, ezw_at, has_detail)
+        k = _search_rank(
+            s,
+            u,
+            vt,
+            ll,
+            wm[0, 0] if lh and lw else 1.0,
+            cw,
+            q,
+            emask,
+            lv,
+            step_exp,
+            budget,
+            per,
+            k_fit,
+            ezw_at,
+            has_detail,
+        )
     if k > k_fit:
         raise InvalidInputError(
             f"rank {k} needs {_factor_bytes(k, lh, lw)} bytes of factors; bpp={b} allows "
@@ -249,16 +265,34 @@ def encode(
     g, uq, vq = _quantize_factors(u[:, :k], s[:k], vt[:k])
     factors = g.astype("<f4").tobytes() + uq.astype("<i2").tobytes() + vq.astype("<i2").tobytes()
     payload, top = ezw_at(budget - _HSIZE - len(factors))
-    body = factors + payload
-    head = _HEAD.pack(MAGIC, VERSION, _DCODES[a.dtype], WAVELETS[wavelet], lv, 0, h, w, dc, vmin,
-                      vmax, k, top, step_exp, len(factors), len(payload), _crc(body))
-    out = head + struct.pack("<I", _crc(head)) + body
+    out = _pack_stream(a, wavelet, lv, k, top, step_exp, factors, payload)
     assert len(out) <= budget
     return out
 
 
-def _check_args(h: int, w: int, bpp: Any, energy: Any, rank: Any, levels: Any, wavelet: Any
-                ) -> tuple[float, int]:
+def _pack_stream(
+    a: np.ndarray,
+    wavelet: str,
+    lv: int,
+    k: int,
+    top: int,
+    step_exp: int,
+    factors: bytes,
+    payload: bytes,
+) -> bytes:
+    """Header (with its CRC) and body of an LL-SVD stream of image ``a``."""
+    vmin, vmax = int(a.min()), int(a.max())
+    body = factors + payload
+    fields = (_DCODES[a.dtype], WAVELETS[wavelet], lv, 0, *a.shape, (vmin + vmax) // 2, vmin)
+    head = _HEAD.pack(
+        MAGIC, VERSION, *fields, vmax, k, top, step_exp, len(factors), len(payload), _crc(body)
+    )
+    return head + struct.pack("<I", _crc(head)) + body
+
+
+def _check_args(
+    h: int, w: int, bpp: Any, energy: Any, rank: Any, levels: Any, wavelet: Any
+) -> tuple[float, int]:
     """Validated ``(bpp, levels)`` of :func:`encode` (InvalidInputError otherwise)."""
     b = _check_number("bpp", bpp)
     if b <= 0:
@@ -271,23 +305,26 @@ def _check_args(h: int, w: int, bpp: Any, energy: Any, rank: Any, levels: Any, w
         e = _check_number("energy", energy)
         if not 0.0 < e <= 1.0:
             raise InvalidInputError(f"energy must be in (0, 1], got {energy!r}")
-    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, (int, np.integer))
-                             or rank < 0):
+    if rank is not None and (
+        isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 0
+    ):
         raise InvalidInputError(f"rank must be a non-negative int, got {rank!r}")
-    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or \
-            not 0 <= levels <= 10:
+    if (
+        isinstance(levels, bool)
+        or not isinstance(levels, (int, np.integer))
+        or not 0 <= levels <= 10
+    ):
         raise InvalidInputError(f"levels must be an int in 0..10, got {levels!r}")
     lv = min(int(levels), validate.max_levels(h, w))
     budget = int(b * h * w / 8)
     if budget < _HSIZE:
-        raise InvalidInputError(
-            f"bpp={b} gives {budget} bytes, less than the {_HSIZE}-byte header"
-        )
+        raise InvalidInputError(f"bpp={b} gives {budget} bytes, less than the {_HSIZE}-byte header")
     return b, lv
 
 
-def _search_rank(s, u, vt, ll, w_ll, cw, q, emask, lv, step_exp, budget, per, k_fit, ezw_at,
-                 has_detail) -> int:
+def _search_rank(
+    s, u, vt, ll, w_ll, cw, q, emask, lv, step_exp, budget, per, k_fit, ezw_at, has_detail
+) -> int:
     """The ``k`` (among a few candidates) of least synthesis-weighted squared error."""
     if k_fit <= 0:
         return 0
@@ -301,8 +338,9 @@ def _search_rank(s, u, vt, ll, w_ll, cw, q, emask, lv, step_exp, budget, per, k_
         nb = budget - _HSIZE - per * k
         if has_detail and nb >= 1 and longest:
             qd, lp = pyramid.ezw_decode(_native, longest[:nb], cw.shape, lv, emask, top)
-            d = _native.dequantize(qd, lp, math.ldexp(1.0, step_exp), pyramid.R_KNOWN,
-                                   pyramid.R_PART)
+            d = _native.dequantize(
+                qd, lp, math.ldexp(1.0, step_exp), pyramid.R_KNOWN, pyramid.R_PART
+            )
             e_d = float(np.sum((cw[sel] - d[sel]) ** 2))
         else:
             e_d = float(np.sum(cw[sel] ** 2))
@@ -353,8 +391,7 @@ def decode(data: bytes | bytearray | memoryview) -> np.ndarray:
         raise InvalidInputError(f"data must be bytes-like, got {type(data).__name__}")
     mv = memoryview(data).cast("B")
     f = _read_header(mv)
-    (_, _, dcode, wcode, lv, flags, h, w, dc, vmin, vmax, k, top, step_exp, nf, npay,
-     bcrc) = f
+    (_, _, dcode, wcode, lv, flags, h, w, dc, vmin, vmax, k, top, step_exp, nf, npay, bcrc) = f
     if dcode not in _DTYPES or wcode not in _WNAMES or flags != 0:
         raise CorruptStreamError("LL-SVD header has an unknown dtype, wavelet or flags")
     if not (0 < h <= limits.MAX_SIDE and 0 < w <= limits.MAX_SIDE) or vmin > vmax:
@@ -363,8 +400,11 @@ def decode(data: bytes | bytearray | memoryview) -> np.ndarray:
         from .errors import LimitExceededError
 
         raise LimitExceededError(f"LL-SVD image {h}x{w} exceeds the pixel limit")
-    if lv > min(validate.max_levels(h, w), limits.MAX_CODED_LEVELS) or \
-            not -1 <= top <= limits.MAX_PLANE or abs(step_exp) > limits.MAX_STEP_EXP:
+    if (
+        lv > min(validate.max_levels(h, w), limits.MAX_CODED_LEVELS)
+        or not -1 <= top <= limits.MAX_PLANE
+        or abs(step_exp) > limits.MAX_STEP_EXP
+    ):
         raise CorruptStreamError("LL-SVD header has impossible levels, bit plane or step")
     wavelet = _WNAMES[wcode]
     lh, lw = _ll_shape(h, w, lv)
@@ -389,8 +429,7 @@ def decode(data: bytes | bytearray | memoryview) -> np.ndarray:
         emask = np.ones((h, w), dtype=np.uint8)
         emask[:lh, :lw] = 0
         qd, lp = pyramid.ezw_decode(_native, bytes(body[nf:]), (h, w), lv, emask, top)
-        c = _native.dequantize(qd, lp, math.ldexp(1.0, step_exp), pyramid.R_KNOWN,
-                               pyramid.R_PART)
+        c = _native.dequantize(qd, lp, math.ldexp(1.0, step_exp), pyramid.R_KNOWN, pyramid.R_PART)
         c = c.reshape(h, w) / _wv.weight_map(h, w, lv, wavelet)
         c[:lh, :lw] = 0.0
     c[:lh, :lw] = _ll_from_factors(g, uq, vq)

@@ -114,7 +114,7 @@ def _peak(reference: np.ndarray, peak: float | None, bits: int | None) -> float:
             raise InvalidInputError(f"bits must be an int, got {bits!r}")
         if not 1 <= bits <= 32:
             raise InvalidInputError(f"bits must be in 1..32, got {bits}")
-        return float(2**int(bits) - 1)
+        return float(2 ** int(bits) - 1)
     if peak is not None:
         p = float(peak)
         if not (math.isfinite(p) and p > 0):

@@ -16,8 +16,12 @@ __all__ = ["EncodeOptions"]
 
 
 def _positive_number(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.number)) and \
-        math.isfinite(float(value)) and float(value) > 0
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.number))
+        and math.isfinite(float(value))
+        and float(value) > 0
+    )
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,16 @@ class EncodeOptions:
     preprocess: tuple[str, ...] = ()
 
     @classmethod
-    def check(cls, *, roi_max_error: object = 0, roi_bpp: object = None,
-              background: object = "wavelet", background_quality: object = None,
-              wavelet: object = None, preprocess: object = ()) -> EncodeOptions:
+    def check(
+        cls,
+        *,
+        roi_max_error: object = 0,
+        roi_bpp: object = None,
+        background: object = "wavelet",
+        background_quality: object = None,
+        wavelet: object = None,
+        preprocess: object = (),
+    ) -> EncodeOptions:
         """Validate the arguments of :func:`sdwtfast.encode`.
 
         Raises
@@ -68,11 +79,15 @@ class EncodeOptions:
             )
         quality = bg.check_quality(background_quality)
         if isinstance(preprocess, (str, bytes)) or not isinstance(preprocess, Iterable):
-            raise InvalidInputError(
-                "preprocess must be a sequence of step names, e.g. ('wiener',)"
-            )
-        return cls(int(roi_max_error), None if roi_bpp is None else float(roi_bpp),
-                   str(background), quality, wavelet, tuple(preprocess))
+            raise InvalidInputError("preprocess must be a sequence of step names, e.g. ('wiener',)")
+        return cls(
+            int(roi_max_error),
+            None if roi_bpp is None else float(roi_bpp),
+            str(background),
+            quality,
+            wavelet,
+            tuple(preprocess),
+        )
 
     def fidelity(self, roi_pixels: int) -> Fidelity:
         """The ROI's fidelity for a ROI of ``roi_pixels`` pixels."""

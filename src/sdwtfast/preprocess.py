@@ -71,8 +71,7 @@ def _validate(image: Any) -> np.ndarray:
 def _check_steps(steps: Any) -> tuple[str, ...]:
     if isinstance(steps, str):
         raise InvalidInputError(
-            f"steps must be a sequence of step names, got the string {steps!r} "
-            f"(write ({steps!r},))"
+            f"steps must be a sequence of step names, got the string {steps!r} (write ({steps!r},))"
         )
     try:
         names = tuple(steps)
@@ -165,8 +164,7 @@ def _wavelet(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
     if min(x.shape) < 8:
         return x
-    y = denoise_wavelet((x - lo) / (hi - lo), method="BayesShrink", mode="soft",
-                        rescale_sigma=True)
+    y = denoise_wavelet((x - lo) / (hi - lo), method="BayesShrink", mode="soft", rescale_sigma=True)
     y = np.where(np.isfinite(y), y, (x - lo) / (hi - lo))
     return lo + y * (hi - lo)
 

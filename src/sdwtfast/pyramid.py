@@ -18,8 +18,18 @@ from . import limits
 from . import wavelet as _wv
 from .errors import LimitExceededError
 
-__all__ = ["BACKENDS", "WAVELETS", "quantize", "quantize_weighted", "dequantize", "ezw_encode", "ezw_decode",
-           "STEP_BITS", "R_KNOWN", "R_PART"]
+__all__ = [
+    "BACKENDS",
+    "WAVELETS",
+    "quantize",
+    "quantize_weighted",
+    "dequantize",
+    "ezw_encode",
+    "ezw_decode",
+    "STEP_BITS",
+    "R_KNOWN",
+    "R_PART",
+]
 
 BACKENDS = {"raw": 0, "arith": 1}
 """EZW back-ends by name (the values are the core's ``SDW_EZW_RAW`` / ``SDW_EZW_ARITH``)."""
@@ -33,8 +43,9 @@ R_PART = 0.5
 """Reconstruction point in the remaining interval of a partially known index (its middle)."""
 
 
-def quantize(engine: Any, x: np.ndarray, levels: int, wavelet: str,
-             coef_mask: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def quantize(
+    engine: Any, x: np.ndarray, levels: int, wavelet: str, coef_mask: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
     """Lossy pyramid of the float image ``x``: ``(quantizer indices int32, step exponent)``.
 
     The transform (``wavelet``; "5/3" runs the integer lifting on ``x``, which must then hold
@@ -51,8 +62,9 @@ def quantize(engine: Any, x: np.ndarray, levels: int, wavelet: str,
     return quantize_weighted(engine, c, coef_mask)
 
 
-def quantize_weighted(engine: Any, c: np.ndarray, coef_mask: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, int]:
+def quantize_weighted(
+    engine: Any, c: np.ndarray, coef_mask: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
     """The quantizer of :func:`quantize` on a pyramid already scaled by its synthesis gains
     (``c`` is modified: zeroed outside ``coef_mask``)."""
     if coef_mask is not None:
@@ -62,8 +74,9 @@ def quantize_weighted(engine: Any, c: np.ndarray, coef_mask: np.ndarray | None =
     return engine.quantize(c, math.ldexp(1.0, step_exp)), step_exp
 
 
-def dequantize(engine: Any, q: np.ndarray, lp: np.ndarray, step_exp: int, levels: int,
-               wavelet: str) -> np.ndarray:
+def dequantize(
+    engine: Any, q: np.ndarray, lp: np.ndarray, step_exp: int, levels: int, wavelet: str
+) -> np.ndarray:
     """The float image (before its DC offset) of decoded indices ``q`` known down to ``lp``.
 
     Raises :class:`~sdwtfast.errors.CorruptStreamError` when the indices do not describe an
@@ -78,9 +91,15 @@ def dequantize(engine: Any, q: np.ndarray, lp: np.ndarray, step_exp: int, levels
     return _wv.inverse(c, levels, wavelet)
 
 
-def ezw_encode(engine: Any, coef: np.ndarray, levels: int, mask: np.ndarray | None,
-               backend: str = "arith", max_bytes: int = 0, min_plane: int = 0
-               ) -> tuple[bytes, int]:
+def ezw_encode(
+    engine: Any,
+    coef: np.ndarray,
+    levels: int,
+    mask: np.ndarray | None,
+    backend: str = "arith",
+    max_bytes: int = 0,
+    min_plane: int = 0,
+) -> tuple[bytes, int]:
     """EZW-code an int32 pyramid: ``(payload, top bit plane)``.
 
     The output buffer starts at the raw back-end's bound (or ``max_bytes``, the rate budget,
@@ -92,17 +111,26 @@ def ezw_encode(engine: Any, coef: np.ndarray, levels: int, mask: np.ndarray | No
     if max_bytes and max_bytes < cap:
         cap = max_bytes
     for _ in range(limits.EZW_CAP_DOUBLINGS + 1):
-        out = engine.ezw_encode(coef, levels, mask, BACKENDS[backend], top, min_plane,
-                                max_bytes, cap)
+        out = engine.ezw_encode(
+            coef, levels, mask, BACKENDS[backend], top, min_plane, max_bytes, cap
+        )
         if out is not None:
             return out[0], top
         cap *= 2
     raise LimitExceededError(f"EZW stream larger than {cap // 2} bytes")
 
 
-def ezw_decode(engine: Any, payload: bytes, shape: tuple[int, int], levels: int,
-               mask: np.ndarray | None, top: int, backend: str = "arith", min_plane: int = 0
-               ) -> tuple[np.ndarray, np.ndarray]:
+def ezw_decode(
+    engine: Any,
+    payload: bytes,
+    shape: tuple[int, int],
+    levels: int,
+    mask: np.ndarray | None,
+    top: int,
+    backend: str = "arith",
+    min_plane: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Decode an EZW payload: ``(coef int32, lowest known plane uint8)`` of ``shape``."""
-    return engine.ezw_decode(payload, shape[0], shape[1], levels, mask, BACKENDS[backend], top,
-                             min_plane)
+    return engine.ezw_decode(
+        payload, shape[0], shape[1], levels, mask, BACKENDS[backend], top, min_plane
+    )

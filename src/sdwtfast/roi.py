@@ -2,8 +2,9 @@
 
 The codec codes the ROI exactly, within a bound or at a rate (wavelet + EZW, or the predictive
 coder, whichever is smaller) and the rest (the background) by a background coder (by default
-the wavelet path at a low rate; :mod:`sdwtfast.coders`), so the ROI is a boolean pixel mask. It comes from the caller (:func:`resolve_roi`: a mask
-or boxes), or from :func:`detect_roi` (``roi="auto"``). The container stores it at block
+the wavelet path at a low rate; :mod:`sdwtfast.coders`), so the ROI is a boolean pixel mask.
+It comes from the caller (:func:`resolve_roi`: a mask or boxes), or from :func:`detect_roi`
+(``roi="auto"``). The container stores it at block
 granularity (:func:`block_mask`, :func:`expand_blocks`): a superset of the caller's ROI.
 
 The SVD detector
@@ -132,8 +133,9 @@ def _reduce(x: np.ndarray, f: int) -> np.ndarray:
     return xp.reshape(hp // f, f, wp // f, f).mean(axis=(1, 3))
 
 
-def _keep_large(mask: np.ndarray, fraction: float = MIN_COMPONENT, blobs: bool = False
-                ) -> np.ndarray:
+def _keep_large(
+    mask: np.ndarray, fraction: float = MIN_COMPONENT, blobs: bool = False
+) -> np.ndarray:
     """Keep the 8-connected components of at least ``fraction`` of the largest one's area.
 
     With ``blobs``, also keep compact components (filling at least 60 % of their bounding box,
@@ -217,8 +219,9 @@ def _auto_rank(s: np.ndarray, energy: float = ENERGY) -> int:
     return int(np.searchsorted(e / e[-1], energy) + 1)
 
 
-def _robust_low_rank(x: np.ndarray, rank: int | None, iterations: int = ROBUST_ITERATIONS
-                     ) -> np.ndarray:
+def _robust_low_rank(
+    x: np.ndarray, rank: int | None, iterations: int = ROBUST_ITERATIONS
+) -> np.ndarray:
     """Rank-k approximation of ``x`` that is not pulled towards bright outliers.
 
     A plain truncated SVD spends its leading components partly on a bright lesion and smears
@@ -593,7 +596,8 @@ def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     tint = np.array([1.0, 0.15, 0.15])
     rgb[m] = 0.65 * rgb[m] + 0.35 * tint
     width = max(1, round(max(a.shape) / 400))
-    inner = ndimage.binary_erosion(m, structure=np.ones((3, 3), bool), iterations=width,
-                                   border_value=0)
+    inner = ndimage.binary_erosion(
+        m, structure=np.ones((3, 3), bool), iterations=width, border_value=0
+    )
     rgb[m & ~inner] = (1.0, 0.9, 0.0)
     return np.round(rgb * 255).astype(np.uint8)

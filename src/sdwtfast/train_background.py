@@ -190,12 +190,19 @@ def train(args: argparse.Namespace) -> Path:
                 parts.append(f"q{q + 1} {bsum / max(n, 1):.3f}bpp {psnr:.2f}dB")
                 log[q] = [0.0, 0.0, 0]
             rate = (time.time() - t0) / max(step - step0, 1)
-            print(f"step {step} lr {lr:.2e} {rate * 1e3:.0f}ms/step | " + " | ".join(parts),
-                  flush=True)
+            print(
+                f"step {step} lr {lr:.2e} {rate * 1e3:.0f}ms/step | " + " | ".join(parts),
+                flush=True,
+            )
         if step % args.checkpoint_every == 0 or step == args.steps:
             torch.save(
-                {"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                 "rng": sampler.rng, "torch_rng": torch.get_rng_state()},
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "step": step,
+                    "rng": sampler.rng,
+                    "torch_rng": torch.get_rng_state(),
+                },
                 ckpt,
             )
             config["steps_done"] = step
@@ -211,24 +218,44 @@ def F_mse(a, b):  # noqa: N802 - small helper kept next to its single use
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    p = argparse.ArgumentParser(prog="python -m sdwtfast.train_background", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m sdwtfast.train_background",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--steps", type=int, default=70000)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--patch", type=int, default=64)
     p.add_argument("--n", type=int, default=32)
     p.add_argument("--m", type=int, default=64)
-    p.add_argument("--layers", type=int, default=4, choices=sorted(MODEL_IDS),
-                   help="stride-2 layers per transform (4: v1, 16 px per latent; 3: v2, 8 px)")
+    p.add_argument(
+        "--layers",
+        type=int,
+        default=4,
+        choices=sorted(MODEL_IDS),
+        help="stride-2 layers per transform (4: v1, 16 px per latent; 3: v2, 8 px)",
+    )
     p.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS))
     p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--curriculum-step", type=int, default=8000,
-                   help="steps on edge-rich patches before sampling smooth areas too")
-    p.add_argument("--decay-steps", type=int, default=0,
-                   help="length of the final linear learning-rate decay (default: steps / 5)")
+    p.add_argument(
+        "--curriculum-step",
+        type=int,
+        default=8000,
+        help="steps on edge-rich patches before sampling smooth areas too",
+    )
+    p.add_argument(
+        "--decay-steps",
+        type=int,
+        default=0,
+        help="length of the final linear learning-rate decay (default: steps / 5)",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (1 is fastest on a shared 2-core machine)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (1 is fastest on a shared 2-core machine)",
+    )
     p.add_argument("--cpu", action="store_true", help="do not use a GPU even if present")
     p.add_argument("--data", default=None, help="directory of DICOM files (default: dev set)")
     p.add_argument("--out", default="train_out", help="output directory")

@@ -72,8 +72,7 @@ def image(x: Any) -> np.ndarray:
         raise InvalidInputError(f"image must be 2-D, got {a.ndim}-D array of shape {a.shape}")
     if a.size == 0:
         raise InvalidInputError(f"image is empty (shape {a.shape})")
-    if a.shape[0] > limits.MAX_SIDE or a.shape[1] > limits.MAX_SIDE or \
-            a.size > limits.MAX_PIXELS:
+    if a.shape[0] > limits.MAX_SIDE or a.shape[1] > limits.MAX_SIDE or a.size > limits.MAX_PIXELS:
         raise LimitExceededError(f"image {a.shape} exceeds the {limits.MAX_PIXELS} pixel limit")
     return a if a.dtype in DTYPES else _narrowed(a)
 

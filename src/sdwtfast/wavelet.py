@@ -26,7 +26,13 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = [
-    "FLOAT_WAVELETS", "forward", "inverse", "bands", "band_weights", "weight_map", "support_mask",
+    "FLOAT_WAVELETS",
+    "forward",
+    "inverse",
+    "bands",
+    "band_weights",
+    "weight_map",
+    "support_mask",
 ]
 
 FLOAT_WAVELETS = ("9/7", "haar")

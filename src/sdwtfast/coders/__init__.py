@@ -26,8 +26,19 @@ from .ezw import EzwExact, EzwRate
 from .pred import Predictive
 from .select import code_roi
 
-__all__ = ["ROI_CODERS", "BACKGROUND_CODERS", "BACKGROUNDS", "roi_decoder", "background_coder",
-           "code_roi", "Frame", "Fidelity", "Coded", "RoiCoder", "BackgroundCoder"]
+__all__ = [
+    "ROI_CODERS",
+    "BACKGROUND_CODERS",
+    "BACKGROUNDS",
+    "roi_decoder",
+    "background_coder",
+    "code_roi",
+    "Frame",
+    "Fidelity",
+    "Coded",
+    "RoiCoder",
+    "BackgroundCoder",
+]
 
 ROI_CODERS: tuple[RoiCoder, ...] = (EzwExact(), EzwRate(), Predictive())
 BACKGROUND_CODERS: dict[str, BackgroundCoder] = {

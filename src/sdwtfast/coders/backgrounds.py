@@ -20,8 +20,7 @@ from ..errors import CorruptStreamError, InvalidInputError, UnsupportedFormatErr
 from . import ezw as _ezw
 from .base import Coded, Frame, param
 
-__all__ = ["WaveletBackground", "LosslessBackground", "LearnedBackground",
-           "DEFAULT_BACKGROUND_BPP"]
+__all__ = ["WaveletBackground", "LosslessBackground", "LearnedBackground", "DEFAULT_BACKGROUND_BPP"]
 
 DEFAULT_BACKGROUND_BPP = 0.15
 """Bits per background pixel of the wavelet background when none is asked for."""
@@ -40,8 +39,11 @@ class WaveletBackground:
         """Bits per background pixel (> 0; default :data:`DEFAULT_BACKGROUND_BPP`)."""
         if quality is None:
             return DEFAULT_BACKGROUND_BPP
-        if isinstance(quality, bool) or not isinstance(quality, (int, float, np.number)) or \
-                not (math.isfinite(float(quality)) and float(quality) > 0):
+        if (
+            isinstance(quality, bool)
+            or not isinstance(quality, (int, float, np.number))
+            or not (math.isfinite(float(quality)) and float(quality) > 0)
+        ):
             raise InvalidInputError(
                 f"background_quality for 'wavelet' is a bpp > 0, got {quality!r}"
             )
@@ -54,16 +56,27 @@ class WaveletBackground:
         budget = int(quality * int(bg.sum()) / 8)
         x = frame.pixels.astype(np.float64) - frame.dc
         payload, top, step = _ezw.code_rate(x, frame.levels, "9/7", sup, budget)
-        params: dict[str, ParamValue] = {"bg": self.name, "bg.top": top, "bg.step_exp": step,
-                                         "bg.bpp": quality}
+        params: dict[str, ParamValue] = {
+            "bg": self.name,
+            "bg.top": top,
+            "bg.step_exp": step,
+            "bg.bpp": quality,
+        }
         return Coded(self.name, SectionType.BACKGROUND, payload, params)
 
-    def decode(self, frame: Frame, params: dict[str, ParamValue], payload: bytes,
-               model_sha256: bytes, model_id: str) -> np.ndarray:
+    def decode(
+        self,
+        frame: Frame,
+        params: dict[str, ParamValue],
+        payload: bytes,
+        model_sha256: bytes,
+        model_id: str,
+    ) -> np.ndarray:
         """Background values (float, rounded)."""
         top = _top(params)
-        step = param(params, "bg.step_exp", int, -_ezw.limits.MAX_STEP_EXP,
-                     _ezw.limits.MAX_STEP_EXP)
+        step = param(
+            params, "bg.step_exp", int, -_ezw.limits.MAX_STEP_EXP, _ezw.limits.MAX_STEP_EXP
+        )
         sup = _ezw.support(~frame.mask, frame.levels, "9/7")
         x = _ezw.decode_rate(payload, frame.shape, frame.levels, "9/7", top, step, sup)
         return np.rint(x + frame.dc)
@@ -86,8 +99,14 @@ class LosslessBackground:
         payload, top = _ezw.code_exact(_ezw.exact_input(frame, 0), frame.levels, sup)
         return Coded(self.name, SectionType.BACKGROUND, payload, {"bg": self.name, "bg.top": top})
 
-    def decode(self, frame: Frame, params: dict[str, ParamValue], payload: bytes,
-               model_sha256: bytes, model_id: str) -> np.ndarray:
+    def decode(
+        self,
+        frame: Frame,
+        params: dict[str, ParamValue],
+        payload: bytes,
+        model_sha256: bytes,
+        model_id: str,
+    ) -> np.ndarray:
         """Background values (int64)."""
         sup = _ezw.support(~frame.mask, frame.levels, "5/3")
         return _ezw.decode_exact(payload, frame.shape, frame.levels, _top(params), sup) + frame.dc
@@ -115,12 +134,23 @@ class LearnedBackground:
         from .. import background as _bg
 
         payload = _bg.encode(frame.pixels, quality=quality)
-        return Coded(self.name, SectionType.BACKGROUND, payload,
-                     {"bg": self.name, "bg.quality": int(quality)}, model_id=_bg.model_id(),
-                     model_sha256=bytes.fromhex(_bg.weights_sha256()))
+        return Coded(
+            self.name,
+            SectionType.BACKGROUND,
+            payload,
+            {"bg": self.name, "bg.quality": int(quality)},
+            model_id=_bg.model_id(),
+            model_sha256=bytes.fromhex(_bg.weights_sha256()),
+        )
 
-    def decode(self, frame: Frame, params: dict[str, ParamValue], payload: bytes,
-               model_sha256: bytes, model_id: str) -> np.ndarray:
+    def decode(
+        self,
+        frame: Frame,
+        params: dict[str, ParamValue],
+        payload: bytes,
+        model_sha256: bytes,
+        model_id: str,
+    ) -> np.ndarray:
         """Background values (float) from the weights that made the stream."""
         from .. import background as _bg
 

@@ -123,14 +123,14 @@ class RoiCoder(Protocol):
     modes: ClassVar[frozenset[str]]
     embedded: ClassVar[bool]
 
-    def encode(self, frame: Frame, fidelity: Fidelity, limit: int | None = None
-               ) -> Coded | None:
+    def encode(self, frame: Frame, fidelity: Fidelity, limit: int | None = None) -> Coded | None:
         """Code ``frame``'s ROI at ``fidelity``; None when this coder cannot, or when its
         payload would be longer than ``limit`` bytes."""
         ...
 
-    def decode(self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue],
-               payload: bytes) -> np.ndarray:
+    def decode(
+        self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue], payload: bytes
+    ) -> np.ndarray:
         """The ROI's values (int64 or float; outside the ROI: anything) of the whole frame."""
         ...
 
@@ -148,14 +148,25 @@ class BackgroundCoder(Protocol):
         """Code the background of ``frame`` (``frame.mask`` is not None)."""
         ...
 
-    def decode(self, frame: Frame, params: dict[str, ParamValue], payload: bytes,
-               model_sha256: bytes, model_id: str) -> np.ndarray:
+    def decode(
+        self,
+        frame: Frame,
+        params: dict[str, ParamValue],
+        payload: bytes,
+        model_sha256: bytes,
+        model_id: str,
+    ) -> np.ndarray:
         """The background's values (int64 or float) of the whole frame."""
         ...
 
 
-def param(params: dict[str, ParamValue], name: str, kind: type, lo: int | float | None = None,
-          hi: int | float | None = None) -> ParamValue:
+def param(
+    params: dict[str, ParamValue],
+    name: str,
+    kind: type,
+    lo: int | float | None = None,
+    hi: int | float | None = None,
+) -> ParamValue:
     """A container parameter of the expected type (and range), or CorruptStreamError."""
     v = params.get(name)
     if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool):

@@ -20,8 +20,16 @@ from ..container import ParamValue, SectionType
 from ..errors import CorruptStreamError
 from .base import Coded, Fidelity, Frame, param
 
-__all__ = ["EzwExact", "EzwRate", "exact_input", "support", "code_exact", "decode_exact",
-           "code_rate", "decode_rate"]
+__all__ = [
+    "EzwExact",
+    "EzwRate",
+    "exact_input",
+    "support",
+    "code_exact",
+    "decode_exact",
+    "code_rate",
+    "decode_rate",
+]
 
 
 def support(mask: np.ndarray | None, levels: int, wavelet: str) -> np.ndarray | None:
@@ -43,15 +51,17 @@ def code_exact(x: np.ndarray, levels: int, coef_mask: np.ndarray | None) -> tupl
     return pyramid.ezw_encode(_native, _native.lift53_forward(x, levels), levels, coef_mask)
 
 
-def decode_exact(payload: bytes, shape: tuple[int, int], levels: int, top: int,
-                 coef_mask: np.ndarray | None) -> np.ndarray:
+def decode_exact(
+    payload: bytes, shape: tuple[int, int], levels: int, top: int, coef_mask: np.ndarray | None
+) -> np.ndarray:
     """Inverse of :func:`code_exact` (int64)."""
     q, _lp = pyramid.ezw_decode(_native, payload, shape, levels, coef_mask, top)
     return _native.lift53_inverse(q, levels).astype(np.int64)
 
 
-def code_rate(x: np.ndarray, levels: int, wavelet: str, coef_mask: np.ndarray | None,
-              budget: int) -> tuple[bytes, int, int]:
+def code_rate(
+    x: np.ndarray, levels: int, wavelet: str, coef_mask: np.ndarray | None, budget: int
+) -> tuple[bytes, int, int]:
     """Lossy: weighted wavelet, deadzone quantizer, EZW cut at ``budget`` bytes:
     ``(payload, top, step_exp)``."""
     q, step_exp = pyramid.quantize(_native, x, levels, wavelet, coef_mask)
@@ -59,8 +69,15 @@ def code_rate(x: np.ndarray, levels: int, wavelet: str, coef_mask: np.ndarray | 
     return payload, top, step_exp
 
 
-def decode_rate(payload: bytes, shape: tuple[int, int], levels: int, wavelet: str, top: int,
-                step_exp: int, coef_mask: np.ndarray | None) -> np.ndarray:
+def decode_rate(
+    payload: bytes,
+    shape: tuple[int, int],
+    levels: int,
+    wavelet: str,
+    top: int,
+    step_exp: int,
+    coef_mask: np.ndarray | None,
+) -> np.ndarray:
     """Inverse of :func:`code_rate`: the float image (before its DC offset)."""
     q, lp = pyramid.ezw_decode(_native, payload, shape, levels, coef_mask, top)
     return pyramid.dequantize(_native, q, lp, step_exp, levels, wavelet)
@@ -92,8 +109,9 @@ class EzwExact:
             params["roi.max_error"] = d
         return Coded(self.name, self.section, payload, params, fidelity.mode, "5/3")
 
-    def decode(self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue],
-               payload: bytes) -> np.ndarray:
+    def decode(
+        self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue], payload: bytes
+    ) -> np.ndarray:
         """Pixel values (int64) of the ROI."""
         top = _top(params, "roi.top")
         if wavelet != "5/3":
@@ -120,12 +138,16 @@ class EzwRate:
         sup = support(frame.mask, frame.levels, wv)
         x = frame.pixels.astype(np.float64) - frame.dc
         payload, top, step_exp = code_rate(x, frame.levels, wv, sup, fidelity.budget)
-        params: dict[str, ParamValue] = {"roi.top": top, "roi.step_exp": step_exp,
-                                         "roi.bpp": float(fidelity.bpp)}
+        params: dict[str, ParamValue] = {
+            "roi.top": top,
+            "roi.step_exp": step_exp,
+            "roi.bpp": float(fidelity.bpp),
+        }
         return Coded(self.name, self.section, payload, params, "rate", wv)
 
-    def decode(self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue],
-               payload: bytes) -> np.ndarray:
+    def decode(
+        self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue], payload: bytes
+    ) -> np.ndarray:
         """Pixel values (float, rounded) of the ROI."""
         top = _top(params, "roi.top")
         if wavelet not in pyramid.WAVELETS:

@@ -44,8 +44,7 @@ class Predictive:
     modes: ClassVar[frozenset[str]] = frozenset({"lossless", "near-lossless"})
     embedded: ClassVar[bool] = False
 
-    def encode(self, frame: Frame, fidelity: Fidelity, limit: int | None = None
-               ) -> Coded | None:
+    def encode(self, frame: Frame, fidelity: Fidelity, limit: int | None = None) -> Coded | None:
         """The stream, or None for a constant image or one whose stream is longer than
         ``limit`` bytes or than the raw samples."""
         d = fidelity.max_error
@@ -58,11 +57,13 @@ class Predictive:
         payload = _native.pred_encode(xp, qmax, cap, frame.mask)
         if payload is None:
             return None
-        return Coded(self.name, self.section, payload, {"roi.max_error": d} if d else {},
-                     fidelity.mode)
+        return Coded(
+            self.name, self.section, payload, {"roi.max_error": d} if d else {}, fidelity.mode
+        )
 
-    def encode_at_rate(self, frame: Frame, budget: int, mse_to_beat: float,
-                       bytes_to_beat: int) -> Coded | None:
+    def encode_at_rate(
+        self, frame: Frame, budget: int, mse_to_beat: float, bytes_to_beat: int
+    ) -> Coded | None:
         """Prediction within ``budget`` bytes at the smallest error bound ``d`` (0: lossless)
         whose stream fits, if its MSE on the ROI is below ``mse_to_beat``, or, when that is
         0 (the wavelet stream is already exact), a lossless stream shorter than
@@ -74,11 +75,15 @@ class Predictive:
         mode = "near-lossless" if d else "lossless"
         return Coded(self.name, self.section, payload, {"roi.max_error": d} if d else {}, mode)
 
-    def decode(self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue],
-               payload: bytes) -> np.ndarray:
+    def decode(
+        self, frame: Frame, mode: str, wavelet: str, params: dict[str, ParamValue], payload: bytes
+    ) -> np.ndarray:
         """Pixel values (int64) of the ROI."""
-        d = 0 if mode == "lossless" else param(params, "roi.max_error", int, 0,
-                                               limits.MAX_ROI_ERROR)
+        d = (
+            0
+            if mode == "lossless"
+            else param(params, "roi.max_error", int, 0, limits.MAX_ROI_ERROR)
+        )
         qmax = max_value(mode, frame.vmin, frame.vmax, d)
         if not 0 < qmax <= limits.PRED_MAX_VALUE:
             raise CorruptStreamError("impossible value range for the predictive coder")
@@ -86,8 +91,9 @@ class Predictive:
         return q.astype(np.int64) * (2 * d + 1) + frame.vmin
 
 
-def _rate_search(frame: Frame, budget: int, mse_to_beat: float, bytes_to_beat: int
-                 ) -> tuple[int, bytes] | None:
+def _rate_search(
+    frame: Frame, budget: int, mse_to_beat: float, bytes_to_beat: int
+) -> tuple[int, bytes] | None:
     """``(d, stream)`` of :meth:`Predictive.encode_at_rate` (exponential search for a bound
     that fits, then bisection)."""
     a, mask, vmin, vmax = frame.pixels, frame.mask, frame.vmin, frame.vmax

@@ -18,8 +18,9 @@ from .schema import Encryption, Header, Section
 __all__ = ["packed_size"]
 
 
-def packed_size(header: Header, sections: Iterable[Section], *, encryption: str | None = None
-                ) -> int:
+def packed_size(
+    header: Header, sections: Iterable[Section], *, encryption: str | None = None
+) -> int:
     """The length of ``pack(header, sections, ...)``.
 
     Parameters
@@ -38,12 +39,21 @@ def packed_size(header: Header, sections: Iterable[Section], *, encryption: str 
     if encryption is None:
         return len(encode_header(header, None)) + body
     if encryption == "passphrase":
-        enc = Encryption(KEY_SOURCE_PASSPHRASE, crypto.Argon2Params(),
-                         bytes(crypto.KDF_SALT_SIZE), bytes(crypto.KEY_CHECK_SALT_SIZE),
-                         bytes(crypto.KEY_CHECK_SIZE))
+        enc = Encryption(
+            KEY_SOURCE_PASSPHRASE,
+            crypto.Argon2Params(),
+            bytes(crypto.KDF_SALT_SIZE),
+            bytes(crypto.KEY_CHECK_SALT_SIZE),
+            bytes(crypto.KEY_CHECK_SIZE),
+        )
     elif encryption == "key":
-        enc = Encryption(KEY_SOURCE_KEY, None, b"", bytes(crypto.KEY_CHECK_SALT_SIZE),
-                         bytes(crypto.KEY_CHECK_SIZE))
+        enc = Encryption(
+            KEY_SOURCE_KEY,
+            None,
+            b"",
+            bytes(crypto.KEY_CHECK_SALT_SIZE),
+            bytes(crypto.KEY_CHECK_SIZE),
+        )
     else:
         raise ValueError(f"encryption must be None, 'key' or 'passphrase', not {encryption!r}")
     return len(encode_header(header, enc)) + crypto.ciphertext_size(body)  # prefix included

@@ -88,7 +88,6 @@ from .constants import (
     TAG_SIZE,
     WRONG_KEY_MESSAGE,
 )
-
 from .kdf import Argon2Params, derive_passphrase_key
 from .keyfile import generate_key_file, load_key_file
 from .keys import Key, key_bytes

@@ -129,8 +129,7 @@ def _sign_context(hc: int, vc: int) -> tuple[int, int]:
 # Lookup tables for the hot loop: the significance class indexed by h * 15 + v * 5 + d per
 # orientation, and the sign context indexed by (hc + 2) * 5 + (vc + 2) for unclipped sums.
 _SIG9_TABLE = tuple(
-    tuple(_sig9(o, h, v, d) for h in range(3) for v in range(3) for d in range(5))
-    for o in range(4)
+    tuple(_sig9(o, h, v, d) for h in range(3) for v in range(3) for d in range(5)) for o in range(4)
 )
 
 
@@ -584,8 +583,14 @@ class _Ezw:
                 if (known >> (p + 1)) == 1:  # first refinement: do the neighbours matter?
                     a, b, c, d = diag[i]
                     any_nbr = (
-                        sig[left[i]] + sig[right[i]] + sig[up[i]] + sig[down[i]]
-                        + sig[a] + sig[b] + sig[c] + sig[d]
+                        sig[left[i]]
+                        + sig[right[i]]
+                        + sig[up[i]]
+                        + sig[down[i]]
+                        + sig[a]
+                        + sig[b]
+                        + sig[c]
+                        + sig[d]
                     )
                     kind = 1 if any_nbr else 0
                 else:
