@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
@@ -27,15 +27,18 @@ from .coders.base import Coded, Fidelity, Frame, param
 from .errors import CorruptStreamError, InvalidInputError, LimitExceededError
 from .options import EncodeOptions
 
+if TYPE_CHECKING:
+    from . import crypto
+
 __all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK", "RoiSpec", "KeyLike"]
 
 BLOCK = 8
 """Granularity (pixels) of the stored ROI mask."""
-RoiSpec = Any
+RoiSpec: TypeAlias = "None | Literal['auto'] | np.ndarray | Sequence[tuple[int, int, int, int]]"
 """``None``, ``"auto"``, a boolean mask of the image's shape, or a list of
 ``(y0, x0, y1, x1)`` boxes."""
-KeyLike = Any
-"""A :class:`sdwtfast.crypto.Key` or 32 bytes."""
+KeyLike: TypeAlias = "crypto.Key | bytes | bytearray | memoryview | None"
+"""A :class:`sdwtfast.crypto.Key` or its 32 bytes."""
 
 
 @dataclass
@@ -47,7 +50,7 @@ class EncodeReport:
     sections: dict[str, int] = field(default_factory=dict)
     timings_ms: dict[str, float] = field(default_factory=dict)
     background: str = ""
-    background_quality: Any = None
+    background_quality: float | int | None = None
     roi_coder: str = ""
 
 
