@@ -166,9 +166,10 @@ def test_bad_options_and_input(ct):
     for kw in bad_calls:
         with pytest.raises(InvalidInputError):
             sdwtfast.encode(ct, **kw)
-    for img in (
+    for img in (  # (n, h, w) is a stack of frames now (tests/test_objects.py)
         np.zeros((4, 4), np.float64),
-        np.zeros((2, 4, 4), np.uint8),
+        np.zeros((2, 2, 4, 4, 1), np.uint8),
+        np.zeros(8, np.uint8),
         np.zeros((0, 4), np.uint8),
     ):
         with pytest.raises(InvalidInputError):

@@ -33,6 +33,7 @@ __all__ = [
     "encode",
     "decode",
     "info",
+    "metadata",
     "SdwtError",
     "InvalidInputError",
     "CorruptStreamError",
@@ -53,6 +54,7 @@ _SUBMODULES = (
     "ezw",
     "limits",
     "metrics",
+    "objects",
     "preprocess",
     "reference",
     "roi",
@@ -66,7 +68,7 @@ def __getattr__(name: str):
     # that `import sdwtfast` stays fast (no torch, no scikit-image).
     import importlib
 
-    if name in ("encode", "decode", "info"):
+    if name in ("encode", "decode", "info", "metadata"):
         return getattr(importlib.import_module(".api", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
-from . import _native, coders, limits, validate
+from . import _native, coders, limits, objects, validate
 from . import container as _ct
 from .coders.base import Coded, Fidelity, Frame, param
 from .errors import CorruptStreamError, InvalidInputError, LimitExceededError
@@ -30,7 +30,17 @@ from .options import EncodeOptions
 if TYPE_CHECKING:
     from . import crypto
 
-__all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK", "RoiSpec", "KeyLike"]
+__all__ = [
+    "encode",
+    "decode",
+    "info",
+    "metadata",
+    "roi_mask",
+    "EncodeReport",
+    "BLOCK",
+    "RoiSpec",
+    "KeyLike",
+]
 
 BLOCK = 8
 """Granularity (pixels) of the stored ROI mask."""
@@ -101,15 +111,21 @@ def encode(
     passphrase: str | bytes | None = None,
     levels: int | None = None,
     report: EncodeReport | None = None,
+    samples: int | None = None,
+    metadata: bytes | None = None,
+    colour_transform: bool | None = None,
+    workers: int | None = None,
 ) -> bytes:
     """Encode an image into an sdwtfast container.
 
     Parameters
     ----------
     image : ndarray
-        2-D ``uint8``, ``uint16`` or ``int16`` array. Any other integer type (either byte
-        order) is accepted when its values fit ``uint16`` or ``int16``, and decodes as that
-        type; values no 16-bit type holds are refused, never wrapped.
+        ``(h, w)``, a stack of frames or slices ``(n, h, w)``, or ``s`` samples per pixel
+        ``(h, w, s)`` / ``(n, h, w, s)`` (colour: s = 3). ``uint8``, ``uint16`` or ``int16``;
+        any other integer type (either byte order) is accepted when its values fit ``uint16``
+        or ``int16``, and decodes as that type; values no 16-bit type holds are refused, never
+        wrapped. Every frame is coded (:mod:`sdwtfast.objects`), and each decodes alone.
     roi : None, "auto", bool mask, or list of (y0, x0, y1, x1) boxes
         ``None``: the whole image is the ROI. ``"auto"``: the SVD detector
         (:func:`sdwtfast.roi.detect_roi`). Boxes are half-open pixel ranges.
@@ -142,7 +158,18 @@ def encode(
     levels : int, optional
         Wavelet decomposition levels (default 5, 6 above 1024 pixels a side).
     report : EncodeReport, optional
-        Filled with what was done (sizes, timings, ROI fraction, the coders that won).
+        Filled with what was done (sizes, timings, ROI fraction, the coders that won; for
+        frames or samples: the mode, sections and total time).
+    samples : int, optional
+        Samples per pixel (1..4); None: 3 when a 3-D or 4-D array's last axis is 3, else 1.
+    metadata : bytes, optional
+        Stored as they are in a META section (inside the encrypted body when sealed), e.g. the
+        DICOM dataset or NIfTI header of the source; :func:`metadata` reads them back.
+    colour_transform : bool, optional
+        Three samples: the reversible colour transform (JPEG 2000's RCT) before coding (None:
+        when exact and lossless or at a rate; False: the samples as they are, e.g. YBR).
+    workers : int, optional
+        Threads coding frames at once (default: the CPUs).
 
     Returns
     -------
@@ -159,15 +186,54 @@ def encode(
     (``csrc/pred.h``, on the ROI's pixels), and the smaller stream is kept
     (``report.roi_coder`` says which: ``"ezw"`` or ``"pred"``).
     """
-    stamp = {"start": time.perf_counter()}
-    opts = EncodeOptions.check(
+    a = validate.array(image)
+    layout = objects.layout_of(a, samples)
+    if layout == "hw" and colour_transform:
+        raise InvalidInputError("colour_transform applies to three samples per pixel")
+    kw = dict(
         roi_max_error=roi_max_error,
         roi_bpp=roi_bpp,
         background=background,
         background_quality=background_quality,
         wavelet=wavelet,
         preprocess=preprocess,
+        levels=levels,
     )
+    if layout == "hw":
+        return _encode_2d(a, roi, kw, key, passphrase, metadata, report)
+    EncodeOptions.check(**{k: v for k, v in kw.items() if k != "levels"})
+    t0 = time.perf_counter()
+    blob = objects.encode(
+        lambda x, roi_k, bpp: _encode_2d(x, roi_k, {**kw, "roi_bpp": bpp}, None, None, None, None),
+        a,
+        layout,
+        roi=roi,
+        colour_transform=colour_transform,
+        metadata=metadata,
+        workers=workers,
+        key=key,
+        passphrase=passphrase,
+        options=kw,
+    )
+    if report is not None:
+        report.mode = info(blob)["mode"]
+        report.timings_ms["total"] = (time.perf_counter() - t0) * 1e3
+    return blob
+
+
+def _encode_2d(
+    image: np.ndarray,
+    roi: RoiSpec,
+    kw: dict[str, Any],
+    key: KeyLike,
+    passphrase: str | bytes | None,
+    metadata: bytes | None,
+    report: EncodeReport | None,
+) -> bytes:
+    """:func:`encode` of one 2-D plane (a version-1.0 container)."""
+    levels = kw["levels"]
+    stamp = {"start": time.perf_counter()}
+    opts = EncodeOptions.check(**{k: v for k, v in kw.items() if k != "levels"})
     frame, bmask = _prepare(image, roi, opts, levels, stamp)
     base = (
         []
@@ -178,6 +244,8 @@ def encode(
     if frame.mask is not None:
         coder = coders.background_coder(opts.background)
         bg = [coder.encode(frame, opts.background_quality)]
+    if metadata is not None:
+        bg.append(Coded("meta", _ct.SectionType.META, _metadata_bytes(metadata)))
     stamp["background"] = time.perf_counter()
     fidelity = opts.fidelity(frame.roi_pixels)
     if fidelity.mode == "rate":
@@ -216,8 +284,8 @@ def _fit_rate(
     def size(roi: Coded) -> int:
         header, sections = _assemble(frame, base + [roi] + bg, steps)
         n = _ct.packed_size(header, sections, encryption=sealed)
-        if frame.mask is None:
-            return n
+        if frame.mask is None:  # metadata are not image data: outside the budget
+            return n - sum(len(c.payload) for c in bg)
         rest = [s for s in sections if s.type != roi.section]
         return n - _ct.packed_size(header, rest, encryption=sealed)
 
@@ -257,7 +325,7 @@ def _assemble(
         params.update(c.params)
     signed = a.dtype == np.int16
     mode = roi.mode if frame.mask is None else "hybrid-" + roi.mode
-    model = coded[-1]
+    model = next((c for c in coded if c.model_id), roi)
     header = _ct.Header(
         width=frame.shape[1],
         height=frame.shape[0],
@@ -325,6 +393,7 @@ def decode(
     *,
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
+    frame: int | None = None,
 ) -> np.ndarray:
     """Decode a container made by :func:`encode`.
 
@@ -333,19 +402,40 @@ def decode(
     data : bytes-like
     key, passphrase : optional
         Needed for encrypted containers (:class:`~sdwtfast.errors.KeyRequiredError` otherwise).
+    frame : int, optional
+        Decode this frame only (0-based), without decoding the others.
 
     Returns
     -------
     ndarray
         The image, of the encoder input's shape and dtype (a wider integer input comes back
-        as the 16-bit type it was stored as).
+        as the 16-bit type it was stored as); one frame: without the frame axis.
 
     Raises
     ------
-    CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError
+    CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError,
+    InvalidInputError (a frame the container does not have)
     """
     hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
     secs = {s.type: bytes(s.data) for s in sections}
+    if objects.is_object(secs):
+        return objects.decode(_decode_plane, hdr, secs, frame)
+    if frame is not None and (isinstance(frame, bool) or frame != 0):
+        raise InvalidInputError(f"the container holds one frame; frame={frame!r} does not exist")
+    return _decode_2d(hdr, secs)
+
+
+def _decode_plane(data: bytes) -> np.ndarray:
+    """One plane of an object container: a plain version-1.0 container."""
+    hdr, sections = _ct.unpack(data)
+    secs = {s.type: bytes(s.data) for s in sections}
+    if objects.is_object(secs) or hdr.params.get("frames") is not None:
+        raise CorruptStreamError("a plane of an object container is itself an object")
+    return _decode_2d(hdr, secs)
+
+
+def _decode_2d(hdr: _ct.Header, secs: dict[_ct.SectionType, bytes]) -> np.ndarray:
+    """The 2-D image of a version-1.0 container's header and sections."""
     base = hdr.mode.removeprefix("hybrid-")
     if base not in ("lossless", "near-lossless", "rate"):
         raise CorruptStreamError(f"unknown mode {hdr.mode!r}")
@@ -365,6 +455,28 @@ def decode(
     if hdr.mode == "lossless" and not np.array_equal(out, img):
         raise CorruptStreamError("lossless container decodes outside its recorded value range")
     return out.astype(hdr.dtype)
+
+
+def metadata(
+    data: bytes | bytearray | memoryview,
+    *,
+    key: KeyLike = None,
+    passphrase: str | bytes | None = None,
+) -> bytes | None:
+    """The metadata given to :func:`encode` (None when there were none).
+
+    Raises
+    ------
+    CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError
+    """
+    _, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    return next((bytes(s.data) for s in sections if s.type == _ct.SectionType.META), None)
+
+
+def _metadata_bytes(metadata: object) -> bytes:
+    if not isinstance(metadata, (bytes, bytearray, memoryview)):
+        raise InvalidInputError(f"metadata must be bytes, got {type(metadata).__name__}")
+    return bytes(metadata)
 
 
 def roi_mask(
@@ -420,6 +532,10 @@ def info(data: bytes | bytearray | memoryview) -> dict[str, Any]:
         "size": len(data),
         "header_size": ci.header_size,
     }
+    p = hd.params
+    out["frames"] = p.get("frames", 1)
+    out["samples"] = p.get("samples", 1)
+    out["lossless"] = bool(p["lossless"]) if "lossless" in p else objects.plane_exact(hd)
     if not ci.encrypted:
         _, sections = _ct.unpack(data)
         out["sections"] = {

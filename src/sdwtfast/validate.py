@@ -15,14 +15,15 @@ import numpy as np
 from . import limits
 from .errors import InvalidInputError, LimitExceededError
 
-__all__ = ["DTYPES", "image", "levels", "max_levels", "default_levels"]
+__all__ = ["DTYPES", "array", "image", "stored_dtype", "levels", "max_levels", "default_levels"]
 
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 """The sample types the codec stores (a wider integer input is converted to one of them)."""
 
 
-def _narrowed(a: np.ndarray) -> np.ndarray:
-    """A wider or foreign-order integer array as the stored type that holds its values."""
+def _target(a: np.ndarray) -> np.dtype:
+    """The stored type of a wider or foreign-order integer array: the one that holds its
+    values."""
     if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer):
         raise InvalidInputError(
             f"image dtype must be an integer type (uint8, uint16, int16, or a wider integer "
@@ -30,16 +31,26 @@ def _narrowed(a: np.ndarray) -> np.ndarray:
         )
     native = a.dtype.newbyteorder("=")
     if native in DTYPES:
-        return a.astype(native)
+        return native
     vmin, vmax = int(a.min()), int(a.max())
     if 0 <= vmin and vmax <= 65535:
-        return a.astype(np.uint16)
+        return np.dtype(np.uint16)
     if -32768 <= vmin and vmax <= 32767:
-        return a.astype(np.int16)
+        return np.dtype(np.int16)
     raise InvalidInputError(
         f"image values {vmin}..{vmax} ({a.dtype}) fit neither uint16 nor int16: the codec "
         "stores 16-bit samples and would not code them exactly"
     )
+
+
+def array(x: Any) -> np.ndarray:
+    """``x`` as a numpy array (not yet checked), or InvalidInputError for what is not one."""
+    if isinstance(x, (str, bytes, bytearray, memoryview, dict)) or x is None:
+        raise InvalidInputError(f"image must be an integer array, got {type(x).__name__}")
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"image is not an array: {exc}") from None
 
 
 def image(x: Any) -> np.ndarray:
@@ -74,7 +85,22 @@ def image(x: Any) -> np.ndarray:
         raise InvalidInputError(f"image is empty (shape {a.shape})")
     if a.shape[0] > limits.MAX_SIDE or a.shape[1] > limits.MAX_SIDE or a.size > limits.MAX_PIXELS:
         raise LimitExceededError(f"image {a.shape} exceeds the {limits.MAX_PIXELS} pixel limit")
-    return a if a.dtype in DTYPES else _narrowed(a)
+    return a if a.dtype in DTYPES else a.astype(_target(a))
+
+
+def stored_dtype(x: np.ndarray) -> np.dtype:
+    """The type an integer array of any shape is stored as (the rule of :func:`image`).
+
+    Raises
+    ------
+    InvalidInputError
+        Empty, not integer, or values that no 16-bit type holds.
+    """
+    if x.size == 0:
+        raise InvalidInputError(f"image is empty (shape {x.shape})")
+    if x.dtype in DTYPES:
+        return x.dtype
+    return _target(x)
 
 
 def max_levels(h: int, w: int) -> int:

@@ -22,6 +22,7 @@ What lives where (each module imports only those above it):
 - :mod:`.body`: section validation, the body's pieces and its streaming parser;
 - :mod:`.files`: :func:`write` / :func:`read`, :func:`pack` / :func:`unpack`,
   :func:`save` / :func:`load`, and the encryption wiring (key check, sealing).
+- :mod:`.sizes`: :func:`packed_size`, a container's exact size without sealing anything.
 
 Everything public is importable from this package.
 

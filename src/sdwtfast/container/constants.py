@@ -11,8 +11,11 @@ import struct
 
 MAGIC = b"\x89SDW\r\n\x1a\n"
 """Eight bytes every container starts with (PNG-style: catches text-mode transfers)."""
-FORMAT_VERSION = (1, 0)
-"""(major, minor) written by this build. Readers refuse another major version."""
+FORMAT_VERSION = (1, 1)
+"""(major, minor): the newest version this build writes and reads. A file is written with the
+lowest minor version that describes it: 1.0 unless it holds frames (FRAME_INDEX / FRAMES,
+1.1), so that files of 1.0 stay byte for byte what they were. Readers refuse another major
+version."""
 
 FLAG_ENCRYPTED = 0x0001
 """Header flag: the body is sealed with Cobblestone-256."""

@@ -26,7 +26,7 @@ from ..errors import (
 from .body import BodyParser, body_pieces, validate_sections
 from .constants import KEY_SOURCE_KEY, KEY_SOURCE_PASSPHRASE
 from .header import decode_header, encode_header, read_exact, read_header_bytes
-from .schema import Encryption, Header, Section
+from .schema import Encryption, Header, Section, minor_version
 
 __all__ = ["KeyLike", "write", "pack", "read", "unpack", "save", "load"]
 
@@ -107,7 +107,7 @@ def write(
         raise InvalidInputError("header must be a container.Header")
     secs = validate_sections(sections)
     ikm, enc, salt = _encryption_for_write(key, passphrase, kdf_params, _random)
-    head = encode_header(header, enc)
+    head = encode_header(header, enc, minor_version(secs))
     written = dst.write(head) or 0
     if ikm is None:
         for piece in body_pieces(secs):

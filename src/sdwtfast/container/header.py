@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-def encode_header(h: Header, enc: Encryption | None) -> bytes:
+def encode_header(h: Header, enc: Encryption | None, minor: int = 0) -> bytes:
     """Encode the plain header, CRC included.
 
     Parameters
@@ -61,6 +61,8 @@ def encode_header(h: Header, enc: Encryption | None) -> bytes:
         Already validated (by its constructor).
     enc : Encryption or None
         The encryption block; None for a plain container.
+    minor : int
+        The minor format version written (:func:`.schema.minor_version` of the sections).
 
     Returns
     -------
@@ -71,7 +73,8 @@ def encode_header(h: Header, enc: Encryption | None) -> bytes:
     out = bytearray(
         FIXED.pack(
             MAGIC,
-            *FORMAT_VERSION,
+            FORMAT_VERSION[0],
+            minor,
             FLAG_ENCRYPTED if enc else 0,
             0,
             h.width,

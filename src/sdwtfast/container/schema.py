@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .. import crypto
@@ -63,17 +63,32 @@ class SectionType(enum.IntEnum):
     (9/7 EZW at a rate), lossless (5/3 EZW) or learned (:mod:`sdwtfast.background`:
     entropy-coded autoencoder latents) stream of the pixels outside the ROI."""
     META = 0x0004
-    """Metadata (may hold patient data: it is encrypted whenever the container is)."""
+    """Metadata of the object the pixels came from, opaque to the container (a DICOM dataset
+    without its pixel data, a NIfTI header): may hold patient data, so it lives in the body,
+    which is encrypted whenever the container is."""
     PRED = 0x0005
     """Predictive coder's stream (``csrc/pred.h``) of a lossless or near-lossless ROI, or of
     the whole image when there is no MASK; in place of ROI (header wavelet ``none``). Readers
     older than this type refuse such files (an unknown required section)."""
+    FRAME_INDEX = 0x0006
+    """Version 1.1: the byte length (u32 little-endian) of each coded plane in FRAMES, frame
+    by frame and sample by sample within a frame; so one frame decodes alone."""
+    FRAMES = 0x0007
+    """Version 1.1: the coded planes of a multi-frame or multi-sample image, one after the
+    other, each a complete plain version-1.0 container of one 2-D plane."""
     END = 0xFFFF
     """End marker (written by :func:`~sdwtfast.container.pack`; never passed in)."""
 
 
 KNOWN_TYPES = frozenset(int(t) for t in SectionType if t != SectionType.END)
 """Section types this build reads (END excluded)."""
+MINOR_1_TYPES = frozenset({SectionType.FRAME_INDEX, SectionType.FRAMES})
+"""Section types that make a file version 1.1."""
+
+
+def minor_version(sections: Iterable[Section]) -> int:
+    """The minor format version a container of ``sections`` is written with."""
+    return 1 if any(s.type in MINOR_1_TYPES for s in sections) else 0
 
 
 @dataclass(frozen=True)

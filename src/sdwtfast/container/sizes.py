@@ -13,7 +13,7 @@ from .. import crypto
 from .body import body_pieces, validate_sections
 from .constants import KEY_SOURCE_KEY, KEY_SOURCE_PASSPHRASE
 from .header import encode_header
-from .schema import Encryption, Header, Section
+from .schema import Encryption, Header, Section, minor_version
 
 __all__ = ["packed_size"]
 
@@ -35,9 +35,11 @@ def packed_size(
     -------
     int
     """
-    body = sum(len(p) for p in body_pieces(validate_sections(sections)))
+    secs = validate_sections(sections)
+    body = sum(len(p) for p in body_pieces(secs))
+    minor = minor_version(secs)
     if encryption is None:
-        return len(encode_header(header, None)) + body
+        return len(encode_header(header, None, minor)) + body
     if encryption == "passphrase":
         enc = Encryption(
             KEY_SOURCE_PASSPHRASE,
@@ -56,4 +58,4 @@ def packed_size(
         )
     else:
         raise ValueError(f"encryption must be None, 'key' or 'passphrase', not {encryption!r}")
-    return len(encode_header(header, enc)) + crypto.ciphertext_size(body)  # prefix included
+    return len(encode_header(header, enc, minor)) + crypto.ciphertext_size(body)  # with prefix
