@@ -128,10 +128,17 @@ def test_compare_writes_figure(tmp_path, ct_file, ct, capsys):
     assert "psnr" in capsys.readouterr().out
 
 
-def test_demo_runs(capsys):
+def test_demo_runs(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    assert "lossless (default)" in out and "hybrid" in out
+    assert "lossless (default)" in out and "hybrid" in out and "next: sdwtfast" in out
+    fig = tmp_path / "sdwtfast-demo.png"
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and str(fig) in out
+    assert main(["demo"]) == 0  # a second run never overwrites the first figure
+    assert (tmp_path / "sdwtfast-demo-1.png").exists() and fig.stat().st_size > 0
+    assert main(["demo", "--no-figure"]) == 0
+    assert not (tmp_path / "sdwtfast-demo-2.png").exists()
 
 
 def test_compare_uses_the_stored_roi_and_works_without_compressed(tmp_path, ct_file, capsys):

@@ -350,6 +350,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f" {'ROI max':>7s} {'PSNR':>9s} {'bg PSNR':>9s} {'enc ms':>7s} {'dec ms':>7s}"
     )
 
+    shown = None  # the run the figure shows: the first hybrid one
     for name, kw in runs:
         rep = codec.EncodeReport()
         t0 = time.perf_counter()
@@ -370,13 +371,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{img.nbytes / len(blob):6.2f}:1 {100 * rep.roi_fraction:6.1f} {roi_err:7.0f} "
             f"{whole:>9s} {bg:>9s} {(t1 - t0) * 1e3:7.1f} {(t2 - t1) * 1e3:7.1f}"
         )
+        if shown is None and mask is not None:
+            shown = (name, out, mask, len(blob))
     print(
         "'coder' = the ROI's coder (ezw: wavelet + EZW, pred: the predictive coder, whichever"
         " was better); PSNR in dB, peak = max - min of the slice;\n'ROI max' = largest |error|"
         " on ROI pixels; 'bg PSNR' = PSNR outside the ROI. The learned background's first call"
         " includes loading PyTorch and the model."
     )
+    if shown is not None and not args.no_figure:
+        _demo_figure(img, shown, args.figure)
+    print(
+        "next: sdwtfast encode your.dcm your.sdw --roi auto   (then: sdwtfast info your.sdw;"
+        " sdwtfast decode your.sdw back.dcm)"
+    )
     return 0
+
+
+def _demo_figure(img: np.ndarray, shown: tuple, path: str | None) -> None:
+    """The demo's figure (image, ROI overlay, error map, one line of numbers), written next to
+    the table: ``path``, or ``sdwtfast-demo.png`` (``-1``, ``-2``, ... when that exists)."""
+    from . import metrics
+
+    name, out, mask, nbytes = shown
+    target = Path(path) if path else Path("sdwtfast-demo.png")
+    k = 0
+    while path is None and target.exists():
+        k += 1
+        target = Path(f"sdwtfast-demo-{k}.png")
+    try:
+        rep = metrics.report(img, out, nbytes, roi=mask, bits=14)
+        _compare_figure(img, out, mask, rep, str(target), force=False)
+    except ImportError:
+        print("figure: skipped (matplotlib is not installed: pip install matplotlib)")
+        return
+    print(f"figure: {target.resolve()} ({name})")
 
 
 def _learned_available() -> bool:
@@ -465,6 +494,8 @@ def _parser() -> argparse.ArgumentParser:
     k.set_defaults(fn=cmd_keygen)
 
     m = sub.add_parser("demo", help="run the codec on the CT slice shipped in the package")
+    m.add_argument("--figure", help="where to write the figure (default: sdwtfast-demo.png here)")
+    m.add_argument("--no-figure", action="store_true", help="print the table only")
     m.set_defaults(fn=cmd_demo)
     return ap
 
