@@ -266,3 +266,38 @@ def test_stubs_match_the_extension(module):
     runtime = {n for n in dir(mod) if not n.startswith("_") and own(n)}
     assert declared == runtime
     assert (PACKAGE / "py.typed").exists()
+
+
+def test_wrong_types_and_values_raise_sdwt_errors():
+    """A table of wrong arguments to the public functions: each raises an SdwtError subclass
+    (never TypeError, OverflowError, struct.error or a bare MemoryError)."""
+    from sdwtfast import background, ezw
+
+    img = np.zeros((8, 8), np.uint8)
+    blob = sdwtfast.encode(img)
+    calls = {
+        "encode(None)": lambda: sdwtfast.encode(None),
+        "encode('abc')": lambda: sdwtfast.encode("abc"),
+        "encode(roi_bpp=1e20)": lambda: sdwtfast.encode(img, roi_bpp=1e20),
+        "encode(metadata=str)": lambda: sdwtfast.encode(img, metadata="x"),
+        "encode(samples=0)": lambda: sdwtfast.encode(img[None], samples=0),
+        "decode(None)": lambda: sdwtfast.decode(None),
+        "decode(str)": lambda: sdwtfast.decode("abc"),
+        "decode(frame=2)": lambda: sdwtfast.decode(blob, frame=2),
+        "info(None)": lambda: sdwtfast.info(None),
+        "info(str)": lambda: sdwtfast.info("abc"),
+        "info(int)": lambda: sdwtfast.info(12),
+        "metadata(None)": lambda: sdwtfast.metadata(None),
+        "ezw.encode_image(bpp=1e300)": lambda: ezw.encode_image(img, bpp=1e300),
+        "ezw.truncate(None)": lambda: ezw.truncate(None, 1),
+        "ezw.truncate(n='1')": lambda: ezw.truncate(ezw.encode_image(img), "1"),
+        "ezw.decode_pyramid(shape<0)": lambda: ezw.decode_pyramid(b"", (-1, 5), 0, 0),
+        "ezw.encode_pyramid(2^32+5)": lambda: ezw.encode_pyramid(
+            np.array([[(1 << 32) + 5]], np.int64), 0
+        ),
+        "background.decode(None)": lambda: background.decode(None),
+    }
+    for name, call in calls.items():
+        with pytest.raises(SdwtError):
+            call()
+            pytest.fail(name)

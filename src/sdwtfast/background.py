@@ -389,26 +389,10 @@ def _reconstruct(codec: _Codec, v: np.ndarray, q: int, hl: int, wl: int) -> np.n
     return codec.synthesis(np.ascontiguousarray(y_hat, dtype=np.float32), q).astype(np.float64)
 
 
-def decode(data: bytes) -> np.ndarray:
-    """Decode a stream made by :func:`encode`.
-
-    Parameters
-    ----------
-    data : bytes
-        The stream.
-
-    Returns
-    -------
-    numpy.ndarray
-        The image, of the encoded image's shape and dtype.
-
-    Raises
-    ------
-    CorruptStreamError
-        Truncated or inconsistent stream.
-    UnsupportedFormatError
-        Not a background stream, an unknown version, or made with other weights.
-    """
+def _checked_header(data: object) -> tuple[memoryview, tuple]:
+    """The stream as a view and its header fields, checked (before anything is decoded)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidInputError(f"background.decode: expected bytes, got {type(data).__name__}")
     buf = memoryview(bytes(data))
     if len(buf) < _HEADER.size:
         if bytes(buf[:4]) != _MAGIC[: len(buf)]:
@@ -448,6 +432,32 @@ def decode(data: bytes) -> np.ndarray:
         raise CorruptStreamError("background.decode: invalid refinement table")
     if skip_len + refine_len > len(buf) - _HEADER.size:
         raise CorruptStreamError("background.decode: stream truncated")
+    return buf, (quality, dtype, flags, h, w, lo, hi, wsha, freq_skip, table, skip_len, refine_len)
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Decode a stream made by :func:`encode`.
+
+    Parameters
+    ----------
+    data : bytes
+        The stream.
+
+    Returns
+    -------
+    numpy.ndarray
+        The image, of the encoded image's shape and dtype.
+
+    Raises
+    ------
+    CorruptStreamError
+        Truncated or inconsistent stream.
+    UnsupportedFormatError
+        Not a background stream, an unknown version, or made with other weights.
+    """
+    buf, (quality, dtype, flags, h, w, lo, hi, wsha, freq_skip, table, skip_len, refine_len) = (
+        _checked_header(data)
+    )
     path = weights_for(wsha.hex())
     if path is None:
         have = ", ".join(

@@ -226,8 +226,8 @@ def encode_image_with(
     if lossy:
         if isinstance(bpp, bool) or not isinstance(bpp, (int, float, np.floating, np.integer)):
             raise InvalidInputError(f"bpp must be a number, got {bpp!r}")
-        if not (math.isfinite(float(bpp)) and float(bpp) > 0):
-            raise InvalidInputError(f"bpp must be a positive finite number, got {bpp!r}")
+        if not (math.isfinite(float(bpp)) and 0 < float(bpp) <= 64):
+            raise InvalidInputError(f"bpp must be a number in (0, 64], got {bpp!r}")
     min_plane = 0
     if last_plane is not None:
         if lossy or not 0 <= int(last_plane) <= 30:
@@ -389,6 +389,10 @@ def truncate(data: bytes, payload_bytes: int) -> bytes:
     Any prefix of the embedded payload decodes; this rewrites the header so the shorter
     stream is complete and checksummed.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidInputError(f"data must be bytes-like, got {type(data).__name__}")
+    if isinstance(payload_bytes, bool) or not isinstance(payload_bytes, (int, np.integer)):
+        raise InvalidInputError(f"payload_bytes must be an int, got {payload_bytes!r}")
     hdr = read_header(data)
     if not 0 <= payload_bytes <= hdr.payload_len:
         raise InvalidInputError(f"payload_bytes must be in 0..{hdr.payload_len}")

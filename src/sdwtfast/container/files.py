@@ -25,7 +25,7 @@ from ..errors import (
 )
 from .body import BodyParser, body_pieces, validate_sections
 from .constants import KEY_SOURCE_KEY, KEY_SOURCE_PASSPHRASE
-from .header import decode_header, encode_header, read_exact, read_header_bytes
+from .header import bytes_view, decode_header, encode_header, read_exact, read_header_bytes
 from .schema import Encryption, Header, Section, minor_version
 
 __all__ = ["KeyLike", "write", "pack", "read", "unpack", "save", "load"]
@@ -305,7 +305,7 @@ def unpack(
     bytearray(b'{}')
     """
     try:
-        view = memoryview(data).cast("B")
+        view = bytes_view(data)
     except TypeError:
         raise InvalidInputError("container data must be bytes-like") from None
     src = io.BytesIO(data if isinstance(data, bytes) else bytes(view))  # bytes: shared

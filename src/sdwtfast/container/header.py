@@ -282,6 +282,16 @@ def read_exact(src: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
+def bytes_view(data: object) -> memoryview:
+    """``data`` as a flat byte view, or InvalidInputError for what is not bytes-like."""
+    if isinstance(data, str) or data is None:
+        raise InvalidInputError(f"expected bytes, got {type(data).__name__}")
+    try:
+        return memoryview(data).cast("B")
+    except TypeError:
+        raise InvalidInputError(f"expected bytes, got {type(data).__name__}") from None
+
+
 def read_header_bytes(src: BinaryIO) -> bytes:
     """Read exactly the header from a file object (prefix checked, fields not yet).
 
@@ -333,7 +343,7 @@ def read_header(source: bytes | bytearray | memoryview | BinaryIO) -> ContainerI
     if hasattr(source, "read"):
         data = read_header_bytes(source)
     else:
-        mv = memoryview(source).cast("B")
+        mv = bytes_view(source)
         _, _, _, size = check_prefix(bytes(mv[: PREFIX.size]))
         data = bytes(mv[:size])
     return decode_header(data)[0]
