@@ -301,3 +301,39 @@ def test_wrong_types_and_values_raise_sdwt_errors():
         with pytest.raises(SdwtError):
             call()
             pytest.fail(name)
+
+
+def test_declared_size_is_capped_before_decoding(ct):
+    """A container declaring more samples than ``max_pixels`` is refused at once, before its
+    body is read; legitimate images below the default decode; the cap can be raised."""
+    import time
+
+    from sdwtfast import container as C
+
+    hdr = C.Header(
+        width=16384,
+        height=16384,
+        dtype="uint16",
+        bit_depth=12,
+        signed=False,
+        mode="lossless",
+        wavelet="5/3",
+        levels=5,
+        params={"vmin": 0, "vmax": 7, "dc": 3, "roi.top": 2},
+    )
+    bomb = C.pack(hdr, [C.Section(C.SectionType.ROI, b"\x00" * 40)])
+    assert len(bomb) < 200
+    t = time.process_time()
+    with pytest.raises(LimitExceededError, match="max_pixels"):
+        sdwtfast.decode(bomb)
+    assert time.process_time() - t < 5  # generous: refused from the header alone
+    img = np.zeros((8, 8), np.uint8)
+    with pytest.raises(LimitExceededError):
+        sdwtfast.decode(sdwtfast.encode(img), max_pixels=63)
+    assert sdwtfast.decode(sdwtfast.encode(img), max_pixels=64).shape == (8, 8)
+    stack = np.zeros((4, 8, 8), np.uint8)
+    with pytest.raises(LimitExceededError):
+        sdwtfast.decode(sdwtfast.encode(stack), max_pixels=255)
+    for bad in (0, -1, 1 << 40, 2.5, True):
+        with pytest.raises(InvalidInputError):
+            sdwtfast.decode(sdwtfast.encode(img), max_pixels=bad)

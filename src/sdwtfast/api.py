@@ -394,6 +394,7 @@ def decode(
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
     frame: int | None = None,
+    max_pixels: int = limits.DEFAULT_MAX_DECODE_PIXELS,
 ) -> np.ndarray:
     """Decode a container made by :func:`encode`.
 
@@ -404,6 +405,12 @@ def decode(
         Needed for encrypted containers (:class:`~sdwtfast.errors.KeyRequiredError` otherwise).
     frame : int, optional
         Decode this frame only (0-based), without decoding the others.
+    max_pixels : int
+        Refuse (:class:`~sdwtfast.errors.LimitExceededError`), before anything is allocated or
+        decrypted, a container that declares more samples than this (all frames and samples
+        together). The default, 2^26 (an 8192 x 8192 image), stops a few-byte file from
+        claiming gigabytes; raise it up to :data:`sdwtfast.limits.MAX_PIXELS` for larger
+        images.
 
     Returns
     -------
@@ -416,6 +423,7 @@ def decode(
     CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError,
     InvalidInputError (a frame the container does not have)
     """
+    _check_declared_size(data, max_pixels)
     hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
     secs = {s.type: bytes(s.data) for s in sections}
     if objects.is_object(secs):
@@ -425,8 +433,31 @@ def decode(
     return _decode_2d(hdr, secs)
 
 
-def _decode_plane(data: bytes) -> np.ndarray:
-    """One plane of an object container: a plain version-1.0 container."""
+def _check_declared_size(data: object, max_pixels: int) -> None:
+    if (
+        isinstance(max_pixels, bool)
+        or not isinstance(max_pixels, (int, np.integer))
+        or not 1 <= max_pixels <= limits.MAX_PIXELS
+    ):
+        raise InvalidInputError(f"max_pixels must be an int in 1..{limits.MAX_PIXELS}")
+    hd = _ct.read_header(data).header
+    p = hd.params
+    n = p.get("frames", 1) if isinstance(p.get("frames", 1), int) else 1
+    s = p.get("samples", 1) if isinstance(p.get("samples", 1), int) else 1
+    declared = hd.width * hd.height * max(n, 1) * max(s, 1)
+    if declared > max_pixels:
+        raise LimitExceededError(
+            f"the container declares {declared} samples ({n} x {hd.height} x {hd.width} x {s}),"
+            f" more than max_pixels={max_pixels}: pass a larger max_pixels to decode it"
+        )
+
+
+def _decode_plane(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+    """One plane of an object container: a plain version-1.0 container of ``shape``, checked
+    before anything of it is decoded."""
+    hd = _ct.read_header(data).header
+    if (hd.height, hd.width) != shape:
+        raise CorruptStreamError(f"a plane declares {hd.height}x{hd.width}, not {shape}")
     hdr, sections = _ct.unpack(data)
     secs = {s.type: bytes(s.data) for s in sections}
     if objects.is_object(secs) or hdr.params.get("frames") is not None:

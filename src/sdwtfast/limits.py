@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_PIXELS",
+    "DEFAULT_MAX_DECODE_PIXELS",
     "MAX_SIDE",
     "MAX_CONTAINER_SIDE",
     "MAX_LEVELS",
@@ -24,6 +25,9 @@ __all__ = [
 
 MAX_PIXELS = 1 << 28
 """Largest image (pixels) any encoder accepts and any decoder allocates (256 Mi pixels)."""
+DEFAULT_MAX_DECODE_PIXELS = 1 << 26
+"""What :func:`sdwtfast.decode` decodes unless asked for more (``max_pixels``): an 8192 x 8192
+image, so a crafted few-byte file cannot make it allocate gigabytes."""
 MAX_SIDE = 1 << 20
 """Longest image side of a stand-alone EZW stream (the core's own limit)."""
 MAX_CONTAINER_SIDE = 65535

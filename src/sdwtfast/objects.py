@@ -316,7 +316,7 @@ def decode(
     out = np.empty((len(frames), s, hdr.height, hdr.width), np.int64)
     for i, k in enumerate(frames):
         for c in range(s):
-            plane = decode_plane(bytes(planes[k * s + c]))
+            plane = decode_plane(bytes(planes[k * s + c]), (hdr.height, hdr.width))
             if plane.shape != (hdr.height, hdr.width):
                 raise CorruptStreamError(f"plane {c} of frame {k} has the wrong shape")
             out[i, c] = plane
