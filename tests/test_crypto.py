@@ -582,3 +582,30 @@ def test_absurd_argon2_parameters_are_refused_before_running(params, monkeypatch
 def test_default_argon2_parameters_are_within_bounds():
     crypto.Argon2Params().check()
     assert crypto.Argon2Params().memory_kib >= 65536
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and O_NOFOLLOW are POSIX")
+def test_key_file_fifo_and_symlink_are_refused_without_blocking(tmp_path):
+    import threading
+
+    fifo = tmp_path / "k.fifo"
+    os.mkfifo(fifo, 0o600)
+    done = []
+
+    def load():
+        try:
+            crypto.load_key_file(fifo)
+        except InvalidInputError:
+            done.append("refused")
+
+    t = threading.Thread(target=load, daemon=True)
+    t.start()
+    t.join(10)
+    assert done == ["refused"], "load_key_file blocked on a FIFO"
+    real = tmp_path / "real.key"
+    crypto.generate_key_file(real)
+    link = tmp_path / "link.key"
+    link.symlink_to(real)
+    with pytest.raises(InvalidInputError, match="symbolic link"):
+        crypto.load_key_file(link)
+    assert crypto.load_key_file(real) is not None

@@ -7,6 +7,7 @@ Format (ASCII, one key line; ``#`` lines are comments)::
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import os
@@ -158,8 +159,16 @@ def load_key_file(path: str | os.PathLike[str], *, check_permissions: bool = Tru
         The file cannot be opened.
     """
     path = os.fspath(path)
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a symlink planted in
+    # place of the key file is refused (the type check below then refuses what is not a file)
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidInputError(f"key file {path} is a symbolic link: give the file") from None
+        raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -170,7 +179,12 @@ def load_key_file(path: str | os.PathLike[str], *, check_permissions: bool = Tru
             raise InvalidInputError(
                 f"key file {path} is accessible by other users; restrict it with chmod 600"
             )
-        text = os.read(fd, KEY_FILE_MAX_BYTES + 1)
+        text = b""
+        while len(text) <= KEY_FILE_MAX_BYTES:  # a regular file: reads do not block
+            chunk = os.read(fd, KEY_FILE_MAX_BYTES + 1 - len(text))
+            if not chunk:
+                break
+            text += chunk
     finally:
         os.close(fd)
     if len(text) > KEY_FILE_MAX_BYTES:
