@@ -200,8 +200,11 @@ def test_forged_object_containers_are_refused(stack):
     ):
         with pytest.raises((CorruptStreamError, LimitExceededError)) as exc:
             sdwtfast.decode(bad)
-        assert isinstance(exc.value, CorruptStreamError) or "max_pixels" in str(exc.value) \
+        assert (
+            isinstance(exc.value, CorruptStreamError)
+            or "max_pixels" in str(exc.value)
             or "limit" in str(exc.value)
+        )
     nested = forged(
         frames=blob + blob[:0], index=np.array([len(blob)] * 1 + [0] * 2, "<u4").tobytes()
     )
