@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import (
     CorruptStreamError,
     InvalidInputError,
@@ -78,8 +79,8 @@ _TILE_PX = 512  # pixels per tile side (a multiple of every model's stride)
 _HALO_PX = 64  # pixels of overlap on each side of a tile
 #: Model identifiers this build can load, with their number of stride-2 layers.
 KNOWN_MODELS = {"sdwbg-fp-gain-v1": 4, "sdwbg-fp-gain-v2": 3}
-_MAX_SIDE = 1 << 20
-_MAX_PIXELS = 1 << 30
+_MAX_SIDE = limits.MAX_SIDE
+_MAX_PIXELS = limits.MAX_PIXELS  # the package's one pixel limit (was 2^30 here)
 _SKIP_TOTAL = 1 << 16
 _FLAG_CONSTANT = 1  # every pixel equals lo == hi; no latents follow
 _REFINE_STEP = 1.0 / 256  # quantisation step of the block-mean corrections (of the range)

@@ -1,6 +1,7 @@
 """Magic, version, flags, limits and struct layouts of the container format.
 
-A leaf: it imports nothing of the package. Every value here is part of the byte layout
+A leaf: it imports nothing of the package but :mod:`sdwtfast.limits` (another leaf). Every value
+here is part of the byte layout
 specified in ``docs/format.md``; changing one changes the format.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import re
 import struct
+
+from .. import limits
 
 MAGIC = b"\x89SDW\r\n\x1a\n"
 """Eight bytes every container starts with (PNG-style: catches text-mode transfers)."""
@@ -30,8 +33,8 @@ KEY_SOURCE_PASSPHRASE = 2
 
 # Limits, all checked while parsing before anything is allocated from a field's value.
 MAX_HEADER_SIZE = 65536
-MAX_DIMENSION = 65535
-MAX_PIXELS = 1 << 28
+MAX_DIMENSION = limits.MAX_CONTAINER_SIDE
+MAX_PIXELS = limits.MAX_PIXELS
 MAX_LEVELS = 32
 MAX_SECTIONS = 64
 MAX_SECTION_SIZE = 0xFFFFFFFF
