@@ -54,19 +54,26 @@ def test_png_tiff_and_dicom(tmp_path, ct):
     np.save(src, u16)
     enc = tmp_path / "img.sdw"
     assert main(["encode", str(src), str(enc)]) == 0
+    bits = int(u16.max()).bit_length()  # PNG / TIFF are for display: scaled to 16 bits
     for ext in (".png", ".tiff"):
         dst = tmp_path / f"out{ext}"
         assert main(["decode", str(enc), str(dst)]) == 0
         import imageio.v3 as iio
 
-        assert np.array_equal(iio.imread(dst), u16)
+        shown = iio.imread(dst)
+        assert np.array_equal(shown, (u16.astype(np.int64) * 65535 // (2**bits - 1)))
+        assert shown.max() > 30000  # a 13-bit image is not near black in a 16-bit PNG
+    raw = tmp_path / "raw.npy"
+    assert main(["decode", str(enc), str(raw)]) == 0
+    assert np.array_equal(np.load(raw), u16)  # .npy keeps the stored values
     pydicom = pytest.importorskip("pydicom")
     from pydicom.data import get_testdata_file
 
     dcm = get_testdata_file("CT_small.dcm")
     assert main(["encode", dcm, str(tmp_path / "d.sdw")]) == 0
     assert main(["decode", str(tmp_path / "d.sdw"), str(tmp_path / "d.npy")]) == 0
-    assert np.array_equal(np.load(tmp_path / "d.npy"), pydicom.dcmread(dcm).pixel_array)
+    frames = np.load(tmp_path / "d.npy")  # a DICOM object decodes as (frames, h, w)
+    assert frames.shape[0] == 1 and np.array_equal(frames[0], pydicom.dcmread(dcm).pixel_array)
 
 
 def test_keys_and_exit_codes(tmp_path, ct_file, monkeypatch, capsys):
@@ -164,3 +171,62 @@ def test_compare_uses_the_stored_roi_and_works_without_compressed(tmp_path, ct_f
     roi_part = out.split("[roi]")[1].split("[background]")[0]
     assert "lossless           True" in roi_part
     assert fig.exists()
+
+
+def test_frames_colour_and_refusals(tmp_path, ct, capsys):
+    pytest.importorskip("imageio")
+    import imageio.v3 as iio
+
+    stack = np.stack([ct[:64, :64], ct[64:128, 64:128], ct[200:264, 200:264]])
+    src, enc = tmp_path / "stack.npy", tmp_path / "stack.sdw"
+    np.save(src, stack)
+    assert main(["encode", str(src), str(enc)]) == 0
+    assert "3 frames" in capsys.readouterr().out
+    assert main(["decode", str(enc), str(tmp_path / "all.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "all.npy"), stack)
+    assert main(["decode", str(enc), str(tmp_path / "f1.npy"), "--frame", "1"]) == 0
+    assert np.array_equal(np.load(tmp_path / "f1.npy"), stack[1])
+    assert main(["decode", str(enc), str(tmp_path / "f.png")]) == 2  # which frame?
+    assert not (tmp_path / "f.png").exists()
+    assert main(["decode", str(enc), str(tmp_path / "f.tiff"), "--frame", "2"]) == 0
+    assert main(["decode", str(enc), str(tmp_path / "f9.npy"), "--frame", "9"]) == 2
+    rgb = np.zeros((32, 40, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, np.arange(40, dtype=np.uint8), 7
+    png, renc = tmp_path / "rgb.png", tmp_path / "rgb.sdw"
+    iio.imwrite(png, rgb)
+    assert main(["encode", str(png), str(renc)]) == 0
+    assert main(["decode", str(renc), str(tmp_path / "back.png")]) == 0
+    assert np.array_equal(iio.imread(tmp_path / "back.png"), rgb)
+    # the output is the input, even with --force; a wrong extension; nothing written
+    assert main(["encode", str(src), str(src), "--force"]) == 2
+    assert np.array_equal(np.load(src), stack)
+    assert main(["encode", str(src), str(tmp_path / "x.png")]) == 2
+    assert main(["decode", str(enc), str(enc), "--force"]) == 2
+    assert main(["decode", str(enc), str(tmp_path / "x.jpg")]) == 2
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"\x93NUMPY garbage")
+    assert main(["encode", str(bad), str(tmp_path / "b.sdw")]) == 5
+    assert not (tmp_path / "b.sdw").exists()
+
+
+@pytest.mark.parametrize("name", ["emri_small.dcm", "SC_rgb.dcm", "MR_small_bigendian.dcm"])
+def test_dicom_objects_keep_every_frame_and_sample(tmp_path, name):
+    """Multi-frame, colour and big-endian DICOM through the CLI: nothing dropped, and back to
+    DICOM with the same stored values."""
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.data import get_testdata_file
+
+    src = get_testdata_file(name)
+    ref = pydicom.dcmread(src).pixel_array
+    enc = tmp_path / "o.sdw"
+    assert main(["encode", src, str(enc)]) == 0
+    arr = (
+        np.load(tmp_path / "o.npy")
+        if main(["decode", str(enc), str(tmp_path / "o.npy")]) == 0
+        else None
+    )
+    frames = ref if ref.ndim == 4 or (ref.ndim == 3 and ref.shape[-1] != 3) else ref[None]
+    assert arr is not None and np.array_equal(arr, frames)
+    assert main(["decode", str(enc), str(tmp_path / "o.dcm")]) == 0
+    back = pydicom.dcmread(tmp_path / "o.dcm").pixel_array
+    assert np.array_equal(back, ref)

@@ -51,6 +51,7 @@ _SUBMODULES = (
     "coders",
     "container",
     "crypto",
+    "dicom",
     "ezw",
     "limits",
     "metrics",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,62 +45,98 @@ class CliError(Exception):
 def _atomic_write(
     path: str | os.PathLike, data: bytes | None = None, *, force: bool, writer=None
 ) -> None:
-    """Write via a temporary file in the same folder, then rename; never clobber unasked."""
+    """Write through :func:`sdwtfast.safefile.write_atomic`: atomic, never clobber unasked."""
+    from .safefile import write_atomic
+
     p = Path(path)
-    if p.exists() and not force:
-        raise CliError(f"{p} exists (use --force to overwrite)", EXIT_IO)
     if not p.parent.exists():
         raise CliError(f"folder {p.parent} does not exist", EXIT_IO)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix, dir=p.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            if writer is not None:
-                writer(fh)
-            else:
-                fh.write(data or b"")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        write_atomic(p, data, writer=writer, force=force)
+    except FileExistsError:
+        raise CliError(f"{p} exists (use --force to overwrite)", EXIT_IO) from None
+
+
+DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
+ARRAY_SUFFIXES = (".npy", ".png", ".tif", ".tiff")
+CONTAINER_SUFFIXES = (".sdw", ".sdwt")
+
+
+def _is_nifti(p: Path) -> bool:
+    return p.name.lower().endswith((".nii", ".nii.gz"))
 
 
 def read_image(path: str | os.PathLike) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read a 2-D image from DICOM (.dcm, or any file pydicom accepts), .npy, PNG or TIFF."""
+    """Read an image as an array: every frame and every sample of a DICOM file (any file
+    pydicom reads), a NIfTI volume, ``.npy`` (any shape; no pickles), PNG or TIFF (grey or
+    colour). Returns ``(pixels, info)``; ``info`` may hold ``bits_stored`` and ``samples``."""
     p = Path(path)
+    if p.is_dir() or _is_nifti(p) or p.suffix.lower() not in ARRAY_SUFFIXES:
+        obj = _read_object(p)
+        return obj[0], obj[2]
     if not p.is_file():
         raise CliError(f"{p}: no such file", EXIT_IO)
     suffix = p.suffix.lower()
-    meta: dict[str, Any] = {}
     if suffix == ".npy":
-        arr = np.load(p, allow_pickle=False)
-    elif suffix in (".png", ".tif", ".tiff"):
-        import imageio.v3 as iio
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise CliError(f"{p}: not a readable .npy file ({exc})", EXIT_FORMAT) from None
+        return np.ascontiguousarray(arr), {}
+    import imageio.v3 as iio
 
+    try:
         arr = iio.imread(p)
-        if arr.ndim == 3:
-            raise CliError(
-                f"{p}: colour images are not supported (got shape {arr.shape})", EXIT_USAGE
-            )
-    else:
-        try:
-            import pydicom
-        except ImportError:
-            raise CliError("reading DICOM needs pydicom: pip install pydicom", EXIT_USAGE) from None
-        try:
-            ds = pydicom.dcmread(p)
-            arr = ds.pixel_array
-        except Exception as exc:  # pydicom raises many types for unreadable files
-            raise CliError(f"{p}: not a readable image ({exc})", EXIT_FORMAT) from None
-        meta["bits_stored"] = int(getattr(ds, "BitsStored", 0)) or None
-        if arr.ndim == 3:
-            meta["frames"] = arr.shape[0]
-            arr = arr[0]
-    return np.ascontiguousarray(arr), meta
+    except Exception as exc:  # imageio raises many types for unreadable files
+        raise CliError(f"{p}: not a readable image ({exc})", EXIT_FORMAT) from None
+    samples = arr.shape[-1] if arr.ndim == 3 else 1
+    return np.ascontiguousarray(arr), {"samples": samples}
+
+
+def _read_object(p: Path) -> tuple[np.ndarray, dict[str, Any], dict[str, Any]]:
+    """A DICOM file, a DICOM series folder or a NIfTI file: ``(pixels, encode keyword
+    arguments (samples, metadata, colour transform), info)``."""
+    if not p.exists():
+        raise CliError(f"{p}: no such file or folder", EXIT_IO)
+    if _is_nifti(p):
+        nifti = _nifti_module()
+        obj = nifti.read(p)
+        return obj.pixels, {"samples": 1, "metadata": nifti.metadata_bytes(obj)}, {}
+    from . import dicom
+
+    obj = dicom.read(p)
+    ds = obj.datasets[0]
+    photometric = str(getattr(ds, "PhotometricInterpretation", ""))
+    kw = {"samples": obj.samples, "metadata": dicom.metadata_bytes(obj.datasets)}
+    if photometric.startswith("YBR"):
+        kw["colour_transform"] = False
+    return (
+        obj.pixels,
+        kw,
+        {"bits_stored": int(getattr(ds, "BitsStored", 0)) or None, "samples": obj.samples},
+    )
+
+
+def _nifti_module() -> Any:
+    try:
+        from . import nifti
+    except ImportError as exc:
+        raise CliError(
+            f"NIfTI input and output are not available here ({exc})", EXIT_FORMAT
+        ) from None
+    return nifti
+
+
+def _display(img: np.ndarray, bit_depth: int, signed: bool) -> np.ndarray:
+    """Samples of ``bit_depth`` bits scaled to the full range of an 8- or 16-bit image for
+    PNG / TIFF (uint8 data stays as it is; signed data is shifted up by 2^(bits-1))."""
+    if img.dtype == np.uint8 and not signed:
+        return img
+    x = img.astype(np.int64)
+    if signed:
+        x = x + (1 << (bit_depth - 1))
+    top = (1 << bit_depth) - 1
+    return np.clip(x * 65535 // max(top, 1), 0, 65535).astype(np.uint16)
 
 
 def _write_image(path: str, img: np.ndarray, force: bool) -> None:
@@ -121,8 +156,18 @@ def _write_image(path: str, img: np.ndarray, force: bool) -> None:
         )
     else:
         raise CliError(
-            f"unsupported output format {suffix!r} (use .npy, .png or .tiff)", EXIT_USAGE
+            f"unsupported output format {suffix!r} (use .dcm, a folder, .nii, .nii.gz, .npy, "
+            ".png or .tiff)",
+            EXIT_USAGE,
         )
+
+
+def _same_file(a: str, b: str) -> bool:
+    pa, pb = Path(a), Path(b)
+    try:
+        return pa.resolve() == pb.resolve() or (pb.exists() and os.path.samefile(pa, pb))
+    except OSError:
+        return False
 
 
 # ---- options ---------------------------------------------------------------------------------
@@ -181,7 +226,16 @@ def _bg_quality(v: str | None) -> Any:
 def cmd_encode(args: argparse.Namespace) -> int:
     from . import codec
 
-    img, _ = read_image(args.input)
+    if _same_file(args.input, args.output):
+        raise CliError("the output is the input: refusing to overwrite it", EXIT_USAGE)
+    if Path(args.output).suffix.lower() not in CONTAINER_SUFFIXES:
+        raise CliError(f"{args.output}: a compressed file is written as .sdw", EXIT_USAGE)
+    p = Path(args.input)
+    if p.is_dir() or _is_nifti(p) or p.suffix.lower() not in ARRAY_SUFFIXES:
+        img, kw, _ = _read_object(p)
+    else:
+        img, meta = read_image(p)
+        kw = {"samples": meta.get("samples", 1)} if img.ndim == 3 else {}
     rep = codec.EncodeReport()
     blob = codec.encode(
         img,
@@ -193,14 +247,20 @@ def cmd_encode(args: argparse.Namespace) -> int:
         wavelet=args.wavelet,
         preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
         report=rep,
+        **kw,
         **_key_args(args),
     )
     _atomic_write(args.output, blob, force=args.force)
-    bpp = len(blob) * 8 / img.size
+    inf = codec.info(blob)
+    raw = img.size * img.dtype.itemsize
+    bpp = len(blob) * 8 / (img.size / max(1, inf["samples"]))
+    frames = f"{inf['frames']} frame{'s' * (inf['frames'] > 1)}"
     print(
-        f"{args.output}: {len(blob)} bytes, {bpp:.3f} bpp, ratio {img.nbytes / len(blob):.2f}:1,"
-        f" mode {rep.mode}, ROI {100 * rep.roi_fraction:.1f}% of the image,"
-        f" {rep.timings_ms['total']:.0f} ms"
+        f"{args.output}: {len(blob)} bytes, {frames} of {inf['width']}x{inf['height']}"
+        f"{'x' + str(inf['samples']) if inf['samples'] > 1 else ''}, {bpp:.3f} bpp,"
+        f" ratio {raw / len(blob):.2f}:1, mode {rep.mode}"
+        + (f", ROI {100 * rep.roi_fraction:.1f}% of the image" if inf["frames"] == 1 else "")
+        + f", {rep.timings_ms['total']:.0f} ms"
     )
     return 0
 
@@ -208,10 +268,40 @@ def cmd_encode(args: argparse.Namespace) -> int:
 def cmd_decode(args: argparse.Namespace) -> int:
     from . import codec
 
+    if _same_file(args.input, args.output):
+        raise CliError("the output is the input: refusing to overwrite it", EXIT_USAGE)
     data = Path(args.input).read_bytes()
-    img = codec.decode(data, **_key_args(args))
+    out = Path(args.output)
+    name = out.name.lower()
+    keys = _key_args(args)
+    if name.endswith(DICOM_SUFFIXES) or (out.suffix == "" and not name.endswith(ARRAY_SUFFIXES)):
+        from . import dicom
+
+        if args.frame is not None:
+            raise CliError("--frame applies to .npy, PNG and TIFF outputs", EXIT_USAGE)
+        datasets = dicom.decode_to_dataset(data, **keys)
+        dicom.write(out, datasets, force=args.force)
+        print(f"{out}: {len(datasets)} DICOM file{'s' * (len(datasets) > 1)}")
+        return 0
+    if _is_nifti(out):
+        nifti = _nifti_module()
+        nifti.write(out, nifti.decode_to_nifti(data, **keys), force=args.force)
+        print(f"{out}: NIfTI volume")
+        return 0
+    inf = codec.info(data)
+    img = codec.decode(data, frame=args.frame, max_pixels=args.max_pixels, **keys)
+    if out.suffix.lower() in (".png", ".tif", ".tiff"):
+        if args.frame is None and inf["frames"] > 1:
+            raise CliError(
+                f"{args.input} holds {inf['frames']} frames: pass --frame k (0-based) for "
+                f"{out.suffix}, or write .npy for all of them",
+                EXIT_USAGE,
+            )
+        if img.ndim == 3 and inf["frames"] > 1:
+            img = img[0]
+        img = _display(img, inf["bit_depth"], inf["signed"])
     _write_image(args.output, img, args.force)
-    print(f"{args.output}: {img.shape[1]}x{img.shape[0]} {img.dtype}")
+    print(f"{args.output}: {'x'.join(map(str, img.shape))} {img.dtype}")
     return 0
 
 
@@ -420,22 +510,21 @@ def _learned_available() -> bool:
 # ---- main ------------------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+def _add_key_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--key-file", help="key file made by 'sdwtfast keygen'")
+    p.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="read a passphrase from environment variable VAR",
+    )
 
-    ap = argparse.ArgumentParser(prog="sdwtfast", description=__doc__.split("\n")[0])
-    ap.add_argument("--version", action="version", version=f"sdwtfast {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
 
-    def keys(p):
-        p.add_argument("--key-file", help="key file made by 'sdwtfast keygen'")
-        p.add_argument(
-            "--passphrase-env",
-            metavar="VAR",
-            help="read a passphrase from environment variable VAR",
-        )
-
-    e = sub.add_parser("encode", help="compress an image (DICOM, .npy, PNG, TIFF)")
+def _add_encode(sub: Any, keys: Any) -> None:
+    e = sub.add_parser(
+        "encode",
+        help="compress an image: a DICOM file (every frame), a DICOM series folder, NIfTI, "
+        ".npy, PNG or TIFF; the output is a .sdw file",
+    )
     e.add_argument("input")
     e.add_argument("output")
     e.add_argument("--roi", help="'auto', 'none', boxes 'y0,x0,y1,x1;...' or a mask .npy")
@@ -468,9 +557,34 @@ def _parser() -> argparse.ArgumentParser:
     keys(e)
     e.set_defaults(fn=cmd_encode)
 
-    d = sub.add_parser("decode", help="decompress to .npy, .png or .tiff")
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    ap = argparse.ArgumentParser(prog="sdwtfast", description=__doc__.split("\n")[0])
+    ap.add_argument("--version", action="version", version=f"sdwtfast {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    keys = _add_key_options
+
+    _add_encode(sub, keys)
+
+    d = sub.add_parser(
+        "decode",
+        help="decompress to DICOM (.dcm, or a folder for a series), NIfTI (.nii, .nii.gz), "
+        ".npy (stored values, every frame), PNG or TIFF (one frame, for display: 9-16-bit "
+        "samples scaled to the full 16-bit range, signed ones shifted up by half the range)",
+    )
     d.add_argument("input")
     d.add_argument("output")
+    d.add_argument("--frame", type=int, help="decode this frame only (0-based)")
+    d.add_argument(
+        "--max-pixels",
+        type=int,
+        default=1 << 26,
+        help="refuse a file that declares more samples than this (default 2^26, an "
+        "8192x8192 image; at most 2^28)",
+    )
     d.add_argument("--force", action="store_true")
     keys(d)
     d.set_defaults(fn=cmd_decode)
@@ -515,6 +629,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.fn(args) or 0)
+    except BrokenPipeError:  # the reader went away (| head): not an error
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
     except CliError as exc:
         print(f"sdwtfast: error: {exc}", file=sys.stderr)
         return exc.code

@@ -20,6 +20,7 @@ import os
 import struct
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ MAX_FRAMES = 65535
 MAX_SAMPLES = 4
 """Most samples per pixel."""
 _LEN = struct.Struct("<I")
+_SHARED_PARAMS = ("bg", "bg.bpp", "bg.quality", "roi.max_error", "roi.bpp")
 
 
 def layout_of(a: np.ndarray, samples: int | None) -> str:
@@ -217,6 +219,12 @@ def _pack(
         infos[0].wavelet if len({i.wavelet for i in infos}) == 1 else "mixed",
         infos[0].levels,
     )
+    shared = {}  # the coders' settings every plane shares, for info() and DICOM descriptions
+    for name in _SHARED_PARAMS:
+        values = {repr(i.params.get(name)) for i in infos}
+        if len(values) == 1 and infos[0].params.get(name) is not None:
+            shared[name] = infos[0].params[name]
+    header = replace(header, params={**shared, **header.params})
     return _ct.pack(header, _object_sections(blobs, metadata), key=key, passphrase=passphrase)
 
 
