@@ -29,7 +29,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -766,33 +765,30 @@ def _targets(path: str, n: int) -> list[str]:
 
 
 def _write_one(target: str, ds: Dataset, force: bool) -> None:
-    folder = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", dir=folder)
+    """Write one dataset through :func:`sdwtfast.safefile.write_atomic` (atomic; an existing
+    file, even one that appears meanwhile, is kept unless ``force``)."""
+    from .safefile import write_atomic
+
+    def writer(fh: Any) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # Not enforce_file_format: it would replace the media storage UIDs of the
+            # file meta with the dataset's; the group length is recomputed all the same.
+            ds.file_meta.FileMetaInformationGroupLength = 0
+            ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
+            if getattr(ds, "preamble", None) is None:
+                ds.preamble = b"\0" * 128
+            pydicom.dcmwrite(fh, ds, implicit_vr=False, little_endian=True)
+
     try:
-        with os.fdopen(fd, "wb") as fh:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                # Not enforce_file_format: it would replace the media storage UIDs of the
-                # file meta with the dataset's; the group length is recomputed all the same.
-                ds.file_meta.FileMetaInformationGroupLength = 0
-                ds.file_meta.FileMetaInformationVersion = b"\x00\x01"
-                if getattr(ds, "preamble", None) is None:
-                    ds.preamble = b"\0" * 128
-                pydicom.dcmwrite(fh, ds, implicit_vr=False, little_endian=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if not force and os.path.exists(target):
-            raise InvalidInputError(f"{target} exists; pass force=True to overwrite it")
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, SdwtError) or not isinstance(exc, Exception):
-            raise
-        if isinstance(exc, OSError):
-            raise InvalidInputError(f"{target}: cannot write: {exc}") from exc
+        write_atomic(target, writer=writer, force=force)
+    except FileExistsError:
+        raise InvalidInputError(f"{target} exists; pass force=True to overwrite it") from None
+    except SdwtError:
+        raise
+    except OSError as exc:
+        raise InvalidInputError(f"{target}: cannot write: {exc}") from exc
+    except Exception as exc:  # pydicom raises many types for unwritable datasets
         raise InvalidInputError(f"{target}: pydicom cannot write the dataset: {exc}") from exc
 
 
