@@ -73,3 +73,9 @@ def test_stale_temporary_files_of_killed_writers_are_removed(tmp_path):
     assert out.read_bytes() == b"done"
     assert [p.name for p in tmp_path.iterdir() if TMP_TAG in p.name] == [live.name]
     assert remove_stale(out) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_outputs_are_owner_only_by_default(tmp_path):
+    write_atomic(tmp_path / "p.sdw", b"x")
+    assert (tmp_path / "p.sdw").stat().st_mode & 0o077 == 0

@@ -273,6 +273,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
     data = Path(args.input).read_bytes()
     out = Path(args.output)
     name = out.name.lower()
+    if out.is_file() and not args.force:
+        raise CliError(f"{out} exists (use --force to overwrite)", EXIT_IO)
     keys = _key_args(args)
     if name.endswith(DICOM_SUFFIXES) or (out.suffix == "" and not name.endswith(ARRAY_SUFFIXES)):
         from . import dicom

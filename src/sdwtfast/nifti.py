@@ -136,7 +136,7 @@ def frames_of(data: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(data)
     s = _shape3(a.shape)
-    a = a.reshape(s, order="A")
+    a = a.reshape(s)
     axes = (*range(a.ndim - 1, 1, -1), 0, 1)
     return np.ascontiguousarray(np.transpose(a, axes).reshape(-1, s[0], s[1]))
 
@@ -175,10 +175,8 @@ def _raw_bytes(path: str) -> bytes:
         return raw
     try:
         return gzip.decompress(raw)
-    except (EOFError, zlib.error) as exc:
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise CorruptStreamError(f"{path}: truncated or damaged gzip stream ({exc})") from exc
-    except gzip.BadGzipFile as exc:
-        raise UnsupportedFormatError(f"{path}: not a gzip file ({exc})") from exc
 
 
 def _version_of(raw: bytes, path: str) -> int:
@@ -202,7 +200,9 @@ def _version_of(raw: bytes, path: str) -> int:
                 f"{path}: a NIfTI-{version} header of a .hdr/.img pair; only single-file "
                 f".nii / .nii.gz volumes are supported"
             )
-        raise UnsupportedFormatError(f"{path}: sizeof_hdr {size} but no NIfTI magic {magic!r}")
+        raise UnsupportedFormatError(
+            f"{path}: sizeof_hdr {size} but no NIfTI magic ({magic!r}; an ANALYZE header?)"
+        )
     raise UnsupportedFormatError(f"{path}: not a NIfTI file (sizeof_hdr is neither 348 nor 540)")
 
 

@@ -104,6 +104,7 @@ def write_atomic(
     *,
     writer: Callable[[BinaryIO], object] | None = None,
     force: bool = False,
+    mode: int = 0o600,
 ) -> None:
     """Write ``data`` (or what ``writer(file)`` writes) to ``path`` atomically.
 
@@ -117,6 +118,8 @@ def write_atomic(
         Called with the open binary temporary file.
     force : bool
         Replace an existing file (otherwise :class:`FileExistsError`).
+    mode : int
+        Permissions of the new file (default owner-only: outputs may hold patient data).
 
     Raises
     ------
@@ -136,7 +139,7 @@ def write_atomic(
         raise FileExistsError(errno.EEXIST, "exists (use force to overwrite)", str(final))
     tmp = folder / f".{final.name}{TMP_TAG}{os.getpid()}-{secrets.token_hex(4)}"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags | getattr(os, "O_BINARY", 0), 0o666)
+    fd = os.open(tmp, flags | getattr(os, "O_BINARY", 0), mode)
     try:
         with os.fdopen(fd, "wb") as fh:
             if writer is not None:

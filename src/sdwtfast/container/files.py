@@ -12,7 +12,6 @@ import hmac
 import io
 import os
 import secrets
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
@@ -344,28 +343,17 @@ def save(
     FileExistsError
         ``path`` exists and ``overwrite`` is False.
     """
-    path = os.fspath(path)
-    if not overwrite and os.path.lexists(path):
-        raise FileExistsError(f"refusing to overwrite existing file: {path}")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".sdwt-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            n = write(f, header, sections, key=key, passphrase=passphrase, kdf_params=kdf_params)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # atomic, never replaces a file created meanwhile
-            os.unlink(tmp)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return n
+    from ..safefile import write_atomic
+
+    written: list[int] = []
+
+    def writer(f: BinaryIO) -> None:
+        written.append(
+            write(f, header, sections, key=key, passphrase=passphrase, kdf_params=kdf_params)
+        )
+
+    write_atomic(path, writer=writer, force=overwrite)  # never replaces a file unasked
+    return written[0]
 
 
 def load(

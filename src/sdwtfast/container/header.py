@@ -259,27 +259,8 @@ def decode_header(data: bytes) -> tuple[ContainerInfo, Encryption | None]:
     return _info(header, (major, minor), enc, size), enc
 
 
-def read_exact(src: BinaryIO, n: int) -> bytes:
-    """Read ``n`` bytes, or fewer only at end of file (pipes may return short reads).
-
-    Parameters
-    ----------
-    src : binary file object
-    n : int
-
-    Returns
-    -------
-    bytes
-        ``n`` bytes, or all that was left.
-    """
-    parts, got = [], 0
-    while got < n:
-        piece = src.read(n - got)
-        if not piece:
-            break
-        parts.append(piece)
-        got += len(piece)
-    return b"".join(parts)
+read_exact = crypto.streams.read_exact
+"""Read ``n`` bytes from a file object, looping over short reads (fewer only at end of file)."""
 
 
 def bytes_view(data: object) -> memoryview:

@@ -102,6 +102,25 @@ def decrypt_stream(
 
 def _read_exact(src: BinaryIO, n: int) -> bytes:
     """Read ``n`` bytes, looping over short reads; fewer only at end of file is an error."""
+    data = read_exact(src, n)
+    if len(data) != n:
+        raise CorruptStreamError("encrypted payload is truncated (salt/commitment)")
+    return data
+
+
+def read_exact(src: BinaryIO, n: int) -> bytes:
+    """Read ``n`` bytes from ``src``, looping over short reads; fewer only at end of file.
+
+    Parameters
+    ----------
+    src : binary file object
+    n : int
+
+    Returns
+    -------
+    bytes
+        ``n`` bytes, or all that was left.
+    """
     parts, got = [], 0
     while got < n:
         piece = src.read(n - got)
@@ -109,6 +128,4 @@ def _read_exact(src: BinaryIO, n: int) -> bytes:
             break
         parts.append(piece)
         got += len(piece)
-    if got != n:
-        raise CorruptStreamError("encrypted payload is truncated (salt/commitment)")
     return b"".join(parts)
