@@ -230,3 +230,32 @@ def test_dicom_objects_keep_every_frame_and_sample(tmp_path, name):
     assert main(["decode", str(enc), str(tmp_path / "o.dcm")]) == 0
     back = pydicom.dcmread(tmp_path / "o.dcm").pixel_array
     assert np.array_equal(back, ref)
+
+
+def test_monochrome1_png_is_shown_the_right_way_round(tmp_path):
+    """A MONOCHROME1 CR (0 = white) decoded to PNG is inverted for display; .npy and DICOM keep
+    the stored values."""
+    pydicom = pytest.importorskip("pydicom")
+    pytest.importorskip("imageio")
+    import imageio.v3 as iio
+    from pydicom.data import get_testdata_file
+
+    src = get_testdata_file("RG3_UNCR.dcm")
+    if src is None:
+        pytest.skip("pydicom-data's RG3_UNCR.dcm is not installed")
+    stored = pydicom.dcmread(src).pixel_array
+    enc = tmp_path / "cr.sdw"
+    assert main(["encode", src, str(enc)]) == 0
+    assert main(["decode", str(enc), str(tmp_path / "cr.png")]) == 0
+    assert main(["decode", str(enc), str(tmp_path / "cr.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "cr.npy")[0], stored)
+    shown = iio.imread(tmp_path / "cr.png").astype(np.int64)
+    bits = sdwtfast_bits(enc)
+    expected = 65535 - stored.astype(np.int64) * 65535 // (2**bits - 1)
+    assert np.array_equal(shown, expected)
+
+
+def sdwtfast_bits(path) -> int:
+    import sdwtfast
+
+    return sdwtfast.info(path.read_bytes())["bit_depth"]

@@ -117,6 +117,25 @@ def _read_object(p: Path) -> tuple[np.ndarray, dict[str, Any], dict[str, Any]]:
     )
 
 
+def _monochrome1(data: bytes, keys: dict[str, Any]) -> bool:
+    """Whether the container holds a DICOM object whose PhotometricInterpretation is
+    MONOCHROME1 (its smallest value is white)."""
+    from . import codec
+
+    meta = codec.metadata(data, **keys)
+    if meta is None:
+        return False
+    try:
+        from . import dicom
+
+        datasets = dicom.datasets_from_metadata(meta)
+    except (ImportError, SdwtError):
+        return False
+    return bool(datasets) and str(getattr(datasets[0], "PhotometricInterpretation", "")) == (
+        "MONOCHROME1"
+    )
+
+
 def _nifti_module() -> Any:
     try:
         from . import nifti
@@ -302,6 +321,8 @@ def cmd_decode(args: argparse.Namespace) -> int:
         if img.ndim == 3 and inf["frames"] > 1:
             img = img[0]
         img = _display(img, inf["bit_depth"], inf["signed"])
+        if _monochrome1(data, keys):  # DICOM: 0 is white; show it the right way round
+            img = (np.iinfo(img.dtype).max - img).astype(img.dtype)
     _write_image(args.output, img, args.force)
     print(f"{args.output}: {'x'.join(map(str, img.shape))} {img.dtype}")
     return 0
@@ -575,7 +596,8 @@ def _parser() -> argparse.ArgumentParser:
         "decode",
         help="decompress to DICOM (.dcm, or a folder for a series), NIfTI (.nii, .nii.gz), "
         ".npy (stored values, every frame), PNG or TIFF (one frame, for display: 9-16-bit "
-        "samples scaled to the full 16-bit range, signed ones shifted up by half the range)",
+        "samples scaled to the full 16-bit range, signed ones shifted up by half the range, "
+        "DICOM MONOCHROME1 inverted so that white is white)",
     )
     d.add_argument("input")
     d.add_argument("output")

@@ -6,6 +6,6 @@ Everything here is :mod:`sdwtfast.api`'s; new code imports from there (or from
 
 from __future__ import annotations
 
-from .api import BLOCK, EncodeReport, decode, encode, info, roi_mask
+from .api import BLOCK, EncodeReport, decode, encode, info, metadata, roi_mask
 
-__all__ = ["encode", "decode", "info", "roi_mask", "EncodeReport", "BLOCK"]
+__all__ = ["encode", "decode", "info", "metadata", "roi_mask", "EncodeReport", "BLOCK"]
