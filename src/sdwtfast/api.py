@@ -187,6 +187,7 @@ def encode(
     (``report.roi_coder`` says which: ``"ezw"`` or ``"pred"``).
     """
     a = validate.array(image)
+    metadata = validate.metadata(metadata)
     layout = objects.layout_of(a, samples)
     if layout == "hw" and colour_transform:
         raise InvalidInputError("colour_transform applies to three samples per pixel")
@@ -245,15 +246,11 @@ def _encode_2d(
         coder = coders.background_coder(opts.background)
         bg = [coder.encode(frame, opts.background_quality)]
     if metadata is not None:
-        bg.append(Coded("meta", _ct.SectionType.META, _metadata_bytes(metadata)))
+        bg.append(Coded("meta", _ct.SectionType.META, metadata))
     stamp["background"] = time.perf_counter()
     fidelity = opts.fidelity(frame.roi_pixels)
     if fidelity.mode == "rate":
-        sealed = (
-            None
-            if key is None and passphrase is None
-            else ("key" if passphrase is None else "passphrase")
-        )
+        sealed = _ct.sealing(key, passphrase)
         roi_coded = _fit_rate(frame, fidelity, base, bg, opts.preprocess, sealed)
     else:
         roi_coded = coders.code_roi(frame, fidelity)
@@ -502,12 +499,6 @@ def metadata(
     """
     _, sections = _ct.unpack(data, key=key, passphrase=passphrase)
     return next((bytes(s.data) for s in sections if s.type == _ct.SectionType.META), None)
-
-
-def _metadata_bytes(metadata: object) -> bytes:
-    if not isinstance(metadata, (bytes, bytearray, memoryview)):
-        raise InvalidInputError(f"metadata must be bytes, got {type(metadata).__name__}")
-    return bytes(metadata)
 
 
 def roi_mask(

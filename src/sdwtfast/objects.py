@@ -178,11 +178,7 @@ def _plane_bpp(
     n, s, h, w = geometry
     if not whole:
         return bpp / s
-    sealed = (
-        None
-        if key is None and passphrase is None
-        else ("key" if passphrase is None else "passphrase")
-    )
+    sealed = _ct.sealing(key, passphrase)
     total = int(bpp * n * h * w / 8)
     hdr = _object_header(dtype, geometry, layout, "rct", True, "hybrid-near-lossless", "mixed", 0)
     sections = _object_sections([b""] * (n * s), None)
@@ -260,10 +256,8 @@ def _object_sections(blobs: list[bytes], metadata: bytes | None) -> list[_ct.Sec
         _ct.Section(_ct.SectionType.FRAME_INDEX, index),
         _ct.Section(_ct.SectionType.FRAMES, b"".join(blobs)),
     ]
-    if metadata is not None:
-        if not isinstance(metadata, (bytes, bytearray, memoryview)):
-            raise InvalidInputError(f"metadata must be bytes, got {type(metadata).__name__}")
-        sections.append(_ct.Section(_ct.SectionType.META, bytes(metadata)))
+    if metadata is not None:  # bytes, checked by the caller (validate.metadata)
+        sections.append(_ct.Section(_ct.SectionType.META, metadata))
     return sections
 
 

@@ -15,7 +15,16 @@ import numpy as np
 from . import limits
 from .errors import InvalidInputError, LimitExceededError
 
-__all__ = ["DTYPES", "array", "image", "stored_dtype", "levels", "max_levels", "default_levels"]
+__all__ = [
+    "DTYPES",
+    "array",
+    "image",
+    "metadata",
+    "stored_dtype",
+    "levels",
+    "max_levels",
+    "default_levels",
+]
 
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
 """The sample types the codec stores (a wider integer input is converted to one of them)."""
@@ -86,6 +95,16 @@ def image(x: Any) -> np.ndarray:
     if a.shape[0] > limits.MAX_SIDE or a.shape[1] > limits.MAX_SIDE or a.size > limits.MAX_PIXELS:
         raise LimitExceededError(f"image {a.shape} exceeds the {limits.MAX_PIXELS} pixel limit")
     return a if a.dtype in DTYPES else a.astype(_target(a))
+
+
+def metadata(value: object) -> bytes | None:
+    """The ``metadata=`` of :func:`sdwtfast.encode` as bytes (None stays None), or
+    InvalidInputError before any work is done."""
+    if value is None:
+        return None
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise InvalidInputError(f"metadata must be bytes, got {type(value).__name__}")
+    return bytes(value)
 
 
 def stored_dtype(x: np.ndarray) -> np.dtype:

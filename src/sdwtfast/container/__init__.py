@@ -61,7 +61,7 @@ from .files import KeyLike as KeyLike
 from .files import load, pack, read, save, unpack, write
 from .header import read_header
 from .schema import ContainerInfo, Header, ParamValue, Section, SectionType
-from .sizes import packed_size
+from .sizes import packed_size, sealing
 
 __all__ = [
     "MAGIC",
@@ -73,6 +73,7 @@ __all__ = [
     "ParamValue",
     "pack",
     "packed_size",
+    "sealing",
     "unpack",
     "write",
     "read",

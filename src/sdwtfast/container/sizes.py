@@ -15,7 +15,14 @@ from .constants import KEY_SOURCE_KEY, KEY_SOURCE_PASSPHRASE
 from .header import encode_header
 from .schema import Encryption, Header, Section, minor_version
 
-__all__ = ["packed_size"]
+__all__ = ["packed_size", "sealing"]
+
+
+def sealing(key: object, passphrase: object) -> str | None:
+    """The ``encryption`` of :func:`packed_size` for a ``pack(..., key=, passphrase=)``."""
+    if key is None and passphrase is None:
+        return None
+    return "key" if passphrase is None else "passphrase"
 
 
 def packed_size(
