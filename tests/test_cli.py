@@ -47,6 +47,19 @@ def test_encode_decode_info(tmp_path, ct_file, ct, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["back.npy", "ct.npy", "ct.sdw"]
 
 
+def test_info_of_a_sealed_file_needs_the_key(tmp_path, ct_file, capsys, monkeypatch):
+    out = tmp_path / "ct.sdw"
+    monkeypatch.setenv("SDW_PW", "correct horse")
+    assert main(["encode", str(ct_file), str(out), "--passphrase-env", "SDW_PW"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "sealed" in text and "width" not in text and "--passphrase-env" in text
+    assert main(["info", str(out), "--passphrase-env", "SDW_PW"]) == 0
+    text = capsys.readouterr().out
+    assert "width" in text and "lossless" in text
+
+
 def test_png_tiff_and_dicom(tmp_path, ct):
     pytest.importorskip("imageio")
     u16 = (ct.astype(np.int32) + 2000).astype(np.uint16)

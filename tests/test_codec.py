@@ -137,6 +137,24 @@ def test_encrypted_round_trip(ct):
         sdwtfast.decode(pw, passphrase="wrong")
 
 
+def test_encrypted_plain_bytes_say_nothing_about_the_pixels(ct):
+    """Version 2.0: without the key, info() has no geometry, value range or ROI; the plain
+    header is only the prefix and the encryption block."""
+    key = crypto.Key.generate()
+    blob = sdwtfast.encode(ct, roi=[(10, 20, 100, 200)], roi_max_error=0, key=key)
+    plain = sdwtfast.info(blob)
+    assert plain["sealed"] and plain["version"] == "2.0" and plain["header_size"] == 70
+    assert plain["width"] is None and plain["params"] is None and plain["mode"] is None
+    assert "sections" not in plain
+    full = sdwtfast.info(blob, key=key)
+    assert (full["height"], full["width"]) == ct.shape and full["mode"] == "hybrid-lossless"
+    assert full["params"]["vmin"] == int(ct.min()) and "sections" in full
+    head = blob[: plain["header_size"]]
+    for value in (ct.shape[0], ct.shape[1]):
+        assert value.to_bytes(4, "little") not in head
+    assert b"hybrid" not in head and b"vmin" not in head
+
+
 def test_preprocessing_recorded(ct):
     blob = sdwtfast.encode(ct, preprocess=("wiener",))
     assert sdwtfast.info(blob)["preprocessing"] == ["wiener"]

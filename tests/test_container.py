@@ -126,15 +126,48 @@ def test_roundtrip_plain_and_header_fields(ct_image):
 def test_roundtrip_key_and_passphrase(ct_container):
     header, sections, blob = ct_container
     info = C.read_header(blob)
-    assert info.encrypted and info.key_source == "key" and info.header == header
+    assert info.encrypted and info.key_source == "key" and info.version == (2, 0)
+    assert info.header is None  # sealed: the plain header says nothing about the image
     assert C.unpack(blob, key=KEY) == (header, sections)
     assert C.unpack(blob, key=KEY.secret_bytes()) == (header, sections)
     pblob = C.pack(header, sections, passphrase="correct horse", kdf_params=FAST_KDF)
     pinfo = C.read_header(pblob)
     assert pinfo.key_source == "passphrase" and pinfo.kdf_params == FAST_KDF
     assert C.unpack(pblob, passphrase="correct horse") == (header, sections)
-    # the plain header stays readable and carries no payload
+    # the plain header stays readable and is minimal: prefix, encryption block, CRC
+    assert info.header_size == 16 + 2 + 16 + 32 + 4
+    assert pinfo.header_size == info.header_size + 12 + 16
     assert sections[1].data[:64] not in blob[: info.header_size]
+    for value in (header.width, header.height):
+        assert struct.pack("<I", value) not in blob[: info.header_size]
+
+
+def test_sealed_image_header_is_authenticated(ct_container):
+    """The HEADER section is an ordinary sealed section: a wrong key opens nothing."""
+    header, sections, blob = ct_container
+    other = crypto.Key(bytes(32))
+    assert _rejected(blob, key=other) is AuthenticationError
+    with pytest.raises(KeyRequiredError):
+        C.unpack(blob)
+    with pytest.raises(InvalidInputError, match="HEADER"):
+        C.pack(header, [C.Section(C.SectionType.HEADER, b"x")], key=KEY)
+    with pytest.raises(InvalidInputError, match="HEADER"):
+        C.pack(header, [C.Section(C.SectionType.HEADER, b"x")])
+
+
+def test_misplaced_header_sections_are_rejected(ct_image):
+    """A HEADER section in a version-1 body, or a 2.0 body without one first: corrupt."""
+    header = _ct_header(ct_image)
+    image = C.header.encode_image(header)
+    plain = C.pack(header, [C.Section(C.SectionType.META, b"x")])
+    size = C.read_header(plain).header_size
+    forged = plain[:size] + _record(0x0008, image) + plain[size:]
+    assert _rejected(forged) is CorruptStreamError
+    with pytest.raises(CorruptStreamError):
+        C.header.decode_image(image + b"\x00")
+    with pytest.raises(CorruptStreamError):
+        C.header.decode_image(image[:5])
+    assert C.header.decode_image(image) == header
 
 
 def test_params_of_every_type_roundtrip():
@@ -259,8 +292,12 @@ def test_encryption_overhead_is_small(ct_image):
     header = _ct_header(ct_image)
     sections = [C.Section(C.SectionType.ROI, ct_image.tobytes())]
     plain, sealed = C.pack(header, sections), C.pack(header, sections, key=KEY)
-    chunks = -(-(len(plain) + 1) // crypto.CHUNK_SIZE)
-    assert len(sealed) - len(plain) == 2 + 16 + 32 + 56 + 16 * chunks
+    plain_head = C.read_header(plain).header_size
+    image = len(C.header.encode_image(header))
+    body = len(plain) - plain_head + 8 + image + 4  # the HEADER section joins the body
+    chunks = -(-(body + 1) // crypto.CHUNK_SIZE)
+    assert len(sealed) == (16 + 2 + 16 + 32 + 4) + 56 + body + 16 * chunks
+    assert len(sealed) == C.packed_size(header, sections, encryption="key")
     assert (len(sealed) - len(plain)) / len(plain) < 0.01
 
 
@@ -346,9 +383,14 @@ def _golden_inputs():
 GOLDEN_KEY = crypto.Key(bytes(range(32)))
 GOLDEN_CASES = {
     "container_plain_v1.bin": {},
-    "container_key_v1.bin": {"key": GOLDEN_KEY},
-    "container_passphrase_v1.bin": {"passphrase": "golden passphrase", "kdf_params": FAST_KDF},
+    "container_key_v2.bin": {"key": GOLDEN_KEY},
+    "container_passphrase_v2.bin": {"passphrase": "golden passphrase", "kdf_params": FAST_KDF},
 }
+GOLDEN_V1_SEALED = {
+    "container_key_v1.bin": {"key": GOLDEN_KEY},
+    "container_passphrase_v1.bin": {"passphrase": "golden passphrase"},
+}
+"""Encrypted files of version 1.0 (image header in the clear): no longer written, still read."""
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
@@ -365,7 +407,20 @@ def test_golden(name):
     open_kw = {k: v for k, v in kw.items() if k != "kdf_params"}
     assert C.unpack(golden, **open_kw) == (header, sections)
     info = C.read_header(golden)
-    assert info.header == header and info.encrypted == bool(open_kw)
+    assert info.encrypted == bool(open_kw)
+    assert info.header == (None if open_kw else header)
+    assert info.version == ((2, 0) if open_kw else (1, 0))
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_V1_SEALED))
+def test_golden_v1_encrypted_still_decodes(name):
+    header, sections = _golden_inputs()
+    golden = (GOLDEN / name).read_bytes()
+    info = C.read_header(golden)
+    assert info.version == (1, 0) and info.encrypted and info.header == header
+    assert C.unpack(golden, **GOLDEN_V1_SEALED[name]) == (header, sections)
+    edited = _reencode_header(golden, lambda h: struct.pack_into("<I", h, 16, 511))  # width
+    assert _rejected(edited, **GOLDEN_V1_SEALED[name]) is AuthenticationError
 
 
 def test_golden_plain_layout_by_hand():
@@ -490,14 +545,12 @@ def _reencode_header(blob: bytes, edit) -> bytes:
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda h: struct.pack_into("<I", h, 16, 129),  # width
-        lambda h: struct.pack_into("<B", h, 25, 12),  # bit depth
-        lambda h: struct.pack_into("<B", h, 27, 4),  # levels
-        lambda h: h.__setitem__(slice(29, 37), b"lossy-ab"),  # mode token
+        lambda h: struct.pack_into("<B", h, 9, 1),  # minor version
+        lambda h: (struct.pack_into("<B", h, 9, 1), h.extend(bytes(4))),  # appended field
         lambda h: h.__setitem__(-40, h[-40] ^ 1),  # key-check salt
         lambda h: h.__setitem__(-5, h[-5] ^ 1),  # key check
     ],
-    ids=["width", "bit_depth", "levels", "mode", "check_salt", "key_check"],
+    ids=["minor", "appended", "check_salt", "key_check"],
 )
 def test_header_edits_with_fixed_crc_are_rejected(ct_container, edit):
     _, _, blob = ct_container
@@ -624,7 +677,9 @@ def test_crafted_headers():
     assert C.read_header(base + END).header.mode == "mode"
     assert C.unpack(base + END)[1] == []
     cases = [
-        (_crafted_header(major=2), UnsupportedFormatError),
+        (_crafted_header(major=2), CorruptStreamError),  # 2.x must be encrypted
+        (_crafted_header(major=2, flags=1), UnsupportedFormatError),  # "suite" 4
+        (_crafted_header(major=3), UnsupportedFormatError),
         (_crafted_header(major=0), UnsupportedFormatError),
         (_crafted_header(flags=4), UnsupportedFormatError),
         (_crafted_header(w=70000), LimitExceededError),

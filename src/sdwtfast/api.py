@@ -204,7 +204,7 @@ def encode(
         return _encode_2d(a, roi, kw, key, passphrase, metadata, report)
     EncodeOptions.check(**{k: v for k, v in kw.items() if k != "levels"})
     t0 = time.perf_counter()
-    blob = objects.encode(
+    blob, mode = objects.encode(
         lambda x, roi_k, bpp: _encode_2d(x, roi_k, {**kw, "roi_bpp": bpp}, None, None, None, None),
         a,
         layout,
@@ -217,7 +217,7 @@ def encode(
         options=kw,
     )
     if report is not None:
-        report.mode = info(blob)["mode"]
+        report.mode = mode
         report.timings_ms["total"] = (time.perf_counter() - t0) * 1e3
     return blob
 
@@ -403,11 +403,13 @@ def decode(
     frame : int, optional
         Decode this frame only (0-based), without decoding the others.
     max_pixels : int
-        Refuse (:class:`~sdwtfast.errors.LimitExceededError`), before anything is allocated or
-        decrypted, a container that declares more samples than this (all frames and samples
-        together). The default, 2^26 (an 8192 x 8192 image), stops a few-byte file from
-        claiming gigabytes; raise it up to :data:`sdwtfast.limits.MAX_PIXELS` for larger
-        images.
+        Refuse (:class:`~sdwtfast.errors.LimitExceededError`), before anything is decoded, a
+        container that declares more samples than this (all frames and samples together;
+        checked from the plain header before anything is allocated, or for an encrypted
+        version-2.0 file from its sealed header, right after decryption, which allocates no
+        more than the file's size). The default, 2^26 (an 8192 x 8192 image), stops a
+        few-byte file from claiming gigabytes; raise it up to
+        :data:`sdwtfast.limits.MAX_PIXELS` for larger images.
 
     Returns
     -------
@@ -420,8 +422,13 @@ def decode(
     CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError,
     InvalidInputError (a frame the container does not have)
     """
-    _check_declared_size(data, max_pixels)
+    _check_max_pixels(max_pixels)
+    plain = _ct.read_header(data).header
+    if plain is not None:
+        _check_declared_size(plain, max_pixels)
     hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    if plain is None:
+        _check_declared_size(hdr, max_pixels)
     secs = {s.type: bytes(s.data) for s in sections}
     if objects.is_object(secs):
         return objects.decode(_decode_plane, hdr, secs, frame)
@@ -430,14 +437,16 @@ def decode(
     return _decode_2d(hdr, secs)
 
 
-def _check_declared_size(data: object, max_pixels: int) -> None:
+def _check_max_pixels(max_pixels: object) -> None:
     if (
         isinstance(max_pixels, bool)
         or not isinstance(max_pixels, (int, np.integer))
         or not 1 <= max_pixels <= limits.MAX_PIXELS
     ):
         raise InvalidInputError(f"max_pixels must be an int in 1..{limits.MAX_PIXELS}")
-    hd = _ct.read_header(data).header
+
+
+def _check_declared_size(hd: _ct.Header, max_pixels: int) -> None:
     p = hd.params
     n = p.get("frames", 1) if isinstance(p.get("frames", 1), int) else 1
     s = p.get("samples", 1) if isinstance(p.get("samples", 1), int) else 1
@@ -524,22 +533,80 @@ def _stored_mask(hdr: _ct.Header, secs: dict) -> np.ndarray:
     return _roi.expand_blocks(bmask, BLOCK, (h, w))
 
 
-def info(data: bytes | bytearray | memoryview) -> dict[str, Any]:
-    """Describe a container without decoding it; no key needed.
+_IMAGE_INFO = (
+    "width",
+    "height",
+    "dtype",
+    "bit_depth",
+    "signed",
+    "mode",
+    "wavelet",
+    "levels",
+    "model_id",
+    "preprocessing",
+    "params",
+    "frames",
+    "samples",
+    "lossless",
+)
+"""The keys of :func:`info` that describe the image (None for a sealed file without its key)."""
+
+
+def info(
+    data: bytes | bytearray | memoryview,
+    *,
+    key: KeyLike = None,
+    passphrase: str | bytes | None = None,
+) -> dict[str, Any]:
+    """Describe a container without decoding its pixels.
+
+    Parameters
+    ----------
+    data : bytes-like
+    key, passphrase : optional
+        Open an encrypted container to describe it in full. Without them, an encrypted file
+        of version 2.0 (what this build writes) shows only how to open it: its image header
+        is sealed, so geometry, mode and parameters are None and ``sealed`` is True.
 
     Returns
     -------
     dict
-        ``version``, ``encrypted``, ``key_source``, geometry, dtype, bit depth, mode,
-        wavelet, levels, model, preprocessing, parameters, total size and, for unencrypted
-        containers, the size of each section.
+        ``version``, ``encrypted``, ``key_source``, ``sealed``, geometry, dtype, bit depth,
+        mode, wavelet, levels, model, preprocessing, parameters, frames, samples, lossless,
+        total size and, when the body could be read (plain, or a key given), the size of
+        each section.
+
+    Raises
+    ------
+    CorruptStreamError, UnsupportedFormatError, AuthenticationError, KeyRequiredError
+        As :func:`decode` (a key is never required: without it less is shown).
     """
     ci = _ct.read_header(data)
-    hd = ci.header
+    hd, sections = ci.header, None
+    if not ci.encrypted or key is not None or passphrase is not None:
+        hd, sections = _ct.unpack(data, key=key, passphrase=passphrase)
     out: dict[str, Any] = {
         "version": ".".join(map(str, ci.version)),
         "encrypted": ci.encrypted,
         "key_source": ci.key_source,
+        "sealed": ci.header is None,
+        **dict.fromkeys(_IMAGE_INFO),
+        "size": memoryview(data).nbytes,
+        "header_size": ci.header_size,
+    }
+    if hd is not None:
+        out.update(_image_info(hd))
+    if sections is not None:
+        out["sections"] = {
+            s.type.name.lower() if hasattr(s.type, "name") else str(s.type): len(s.data)
+            for s in sections
+        }
+    return out
+
+
+def _image_info(hd: _ct.Header) -> dict[str, Any]:
+    p = hd.params
+    return {
         "width": hd.width,
         "height": hd.height,
         "dtype": hd.dtype,
@@ -550,18 +617,8 @@ def info(data: bytes | bytearray | memoryview) -> dict[str, Any]:
         "levels": hd.levels,
         "model_id": hd.model_id or None,
         "preprocessing": list(hd.preprocessing),
-        "params": dict(hd.params),
-        "size": len(data),
-        "header_size": ci.header_size,
+        "params": dict(p),
+        "frames": p.get("frames", 1),
+        "samples": p.get("samples", 1),
+        "lossless": bool(p["lossless"]) if "lossless" in p else objects.plane_exact(hd),
     }
-    p = hd.params
-    out["frames"] = p.get("frames", 1)
-    out["samples"] = p.get("samples", 1)
-    out["lossless"] = bool(p["lossless"]) if "lossless" in p else objects.plane_exact(hd)
-    if not ci.encrypted:
-        _, sections = _ct.unpack(data)
-        out["sections"] = {
-            s.type.name.lower() if hasattr(s.type, "name") else str(s.type): len(s.data)
-            for s in sections
-        }
-    return out

@@ -270,7 +270,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
         **_key_args(args),
     )
     _atomic_write(args.output, blob, force=args.force)
-    inf = codec.info(blob)
+    inf = codec.info(blob, **_key_args(args))
     raw = img.size * img.dtype.itemsize
     bpp = len(blob) * 8 / (img.size / max(1, inf["samples"]))
     frames = f"{inf['frames']} frame{'s' * (inf['frames'] > 1)}"
@@ -309,15 +309,16 @@ def cmd_decode(args: argparse.Namespace) -> int:
         nifti.write(out, nifti.decode_to_nifti(data, **keys), force=args.force)
         print(f"{out}: NIfTI volume")
         return 0
-    inf = codec.info(data)
+    display = out.suffix.lower() in (".png", ".tif", ".tiff")
+    inf = codec.info(data, **keys) if display else {}
+    if display and args.frame is None and inf["frames"] > 1:
+        raise CliError(
+            f"{args.input} holds {inf['frames']} frames: pass --frame k (0-based) for "
+            f"{out.suffix}, or write .npy for all of them",
+            EXIT_USAGE,
+        )
     img = codec.decode(data, frame=args.frame, max_pixels=args.max_pixels, **keys)
-    if out.suffix.lower() in (".png", ".tif", ".tiff"):
-        if args.frame is None and inf["frames"] > 1:
-            raise CliError(
-                f"{args.input} holds {inf['frames']} frames: pass --frame k (0-based) for "
-                f"{out.suffix}, or write .npy for all of them",
-                EXIT_USAGE,
-            )
+    if display:
         if img.ndim == 3 and inf["frames"] > 1:
             img = img[0]
         img = _display(img, inf["bit_depth"], inf["signed"])
@@ -332,9 +333,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     from . import codec
 
     data = Path(args.input).read_bytes()
-    inf = codec.info(data)
+    inf = codec.info(data, **_key_args(args))
     for k, v in inf.items():
-        print(f"{k:14s} {v}")
+        if v is not None or not inf["sealed"]:
+            print(f"{k:14s} {v}")
+    if inf["sealed"] and inf["width"] is None:
+        print("(the image header is sealed: pass --key-file or --passphrase-env to see it)")
     return 0
 
 
@@ -613,8 +617,12 @@ def _parser() -> argparse.ArgumentParser:
     keys(d)
     d.set_defaults(fn=cmd_decode)
 
-    i = sub.add_parser("info", help="describe a compressed file (no key needed)")
+    i = sub.add_parser(
+        "info",
+        help="describe a compressed file (an encrypted one in full only with its key)",
+    )
     i.add_argument("input")
+    keys(i)
     i.set_defaults(fn=cmd_info)
 
     c = sub.add_parser("compare", help="quality metrics and a figure")

@@ -723,7 +723,7 @@ def decode_to_dataset(
     if meta is None:
         raise UnsupportedFormatError("the container holds no DICOM metadata (not from DICOM)")
     datasets = datasets_from_metadata(meta)
-    info = api.info(blob)
+    info = api.info(blob, key=key, passphrase=passphrase)
     limit = {} if max_pixels is None else {"max_pixels": max_pixels}
     pixels = api.decode(blob, key=key, passphrase=passphrase, **limit)
     samples = int(info.get("samples", 1))

@@ -124,8 +124,9 @@ def encode(
     key: Any,
     passphrase: Any,
     options: dict[str, Any],
-) -> bytes:
-    """The container of an image with frames and / or samples (see the module docstring).
+) -> tuple[bytes, str]:
+    """The container of an image with frames and / or samples (see the module docstring),
+    and its mode (the planes' mode, or ``mixed``).
 
     ``encode_plane(plane, roi, roi_bpp)`` codes one 2-D plane (:func:`sdwtfast.api.encode`
     with the caller's ``options``, its ROI and its share of the rate).
@@ -200,7 +201,7 @@ def _pack(
     metadata: bytes | None,
     key: Any,
     passphrase: Any,
-) -> bytes:
+) -> tuple[bytes, str]:
     n, s, h, w = geometry
     infos = [_ct.read_header(b).header for b in blobs]
     modes = {i.mode for i in infos}
@@ -221,7 +222,8 @@ def _pack(
         if len(values) == 1 and infos[0].params.get(name) is not None:
             shared[name] = infos[0].params[name]
     header = replace(header, params={**shared, **header.params})
-    return _ct.pack(header, _object_sections(blobs, metadata), key=key, passphrase=passphrase)
+    blob = _ct.pack(header, _object_sections(blobs, metadata), key=key, passphrase=passphrase)
+    return blob, header.mode
 
 
 def _object_header(

@@ -19,6 +19,13 @@ FORMAT_VERSION = (1, 1)
 lowest minor version that describes it: 1.0 unless it holds frames (FRAME_INDEX / FRAMES,
 1.1), so that files of 1.0 stay byte for byte what they were. Readers refuse another major
 version."""
+SEALED_VERSION = (2, 0)
+"""The version of every encrypted file this build writes: its plain header holds only what
+opening it needs (prefix, encryption block, CRC); the image header travels sealed, as the
+body's first section (HEADER). Version-1 encrypted files (image header in the clear) still
+read. Plain files keep version 1.x."""
+READ_MAJORS = (FORMAT_VERSION[0], SEALED_VERSION[0])
+"""Major versions this build reads."""
 
 FLAG_ENCRYPTED = 0x0001
 """Header flag: the body is sealed with Cobblestone-256."""
@@ -57,6 +64,8 @@ ARGON = struct.Struct("<III")
 """Argon2id parameters: memory_kib, iterations, lanes."""
 MIN_HEADER_SIZE = FIXED.size + 6 + CRC.size
 """Fixed part, six empty or zero-count variable fields, CRC: 38 bytes."""
+IMAGE = struct.Struct("<IIBBBB")
+"""The image header's fixed part (width .. levels) in a version-2.0 HEADER section."""
 
 TOKEN_RE = re.compile(rb"[A-Za-z0-9._/+\-]{1,%d}\Z" % MAX_TOKEN)
 MODEL_ID_RE = re.compile(rb"[\x21-\x7e]{0,%d}\Z" % MAX_MODEL_ID)

@@ -24,8 +24,17 @@ from ..errors import (
 )
 from .body import BodyParser, body_pieces, validate_sections
 from .constants import KEY_SOURCE_KEY, KEY_SOURCE_PASSPHRASE
-from .header import bytes_view, decode_header, encode_header, read_exact, read_header_bytes
-from .schema import Encryption, Header, Section, minor_version
+from .header import (
+    bytes_view,
+    decode_header,
+    decode_image,
+    encode_header,
+    encode_image,
+    encode_sealed_header,
+    read_exact,
+    read_header_bytes,
+)
+from .schema import RESERVED_TYPES, Encryption, Header, Section, SectionType, minor_version
 
 __all__ = ["KeyLike", "write", "pack", "read", "unpack", "save", "load"]
 
@@ -105,13 +114,18 @@ def write(
     if not isinstance(header, Header):
         raise InvalidInputError("header must be a container.Header")
     secs = validate_sections(sections)
+    if any(s.type in RESERVED_TYPES for s in secs):
+        raise InvalidInputError("the HEADER section is written by the container, not passed in")
     ikm, enc, salt = _encryption_for_write(key, passphrase, kdf_params, _random)
-    head = encode_header(header, enc, minor_version(secs))
-    written = dst.write(head) or 0
     if ikm is None:
+        head = encode_header(header, None, minor_version(secs))
+        written = dst.write(head) or 0
         for piece in body_pieces(secs):
             written += dst.write(piece) or 0
         return written
+    head = encode_sealed_header(enc)  # version 2.0: the image header goes sealed
+    secs = [Section(SectionType.HEADER, encode_image(header)), *secs]
+    written = dst.write(head) or 0
     encryptor = crypto.ChunkEncryptor(ikm, head, salt=salt)
     written += dst.write(encryptor.prefix) or 0
     step = crypto.CHUNK_SIZE  # one chunk in, one chunk out: memory stays flat
@@ -276,8 +290,22 @@ def read(
     body_left = None if total is None else total - len(head)
     if enc is None:
         keyed = key is not None or passphrase is not None
-        return info.header, _read_plain(src, body_left, keyed, allow_unencrypted)
-    return info.header, _read_sealed(src, head, enc, body_left, key, passphrase)
+        sections = _read_plain(src, body_left, keyed, allow_unencrypted)
+    else:
+        sections = _read_sealed(src, head, enc, body_left, key, passphrase)
+    return _image_header(info.header, sections)
+
+
+def _image_header(plain: Header | None, sections: list[Section]) -> tuple[Header, list[Section]]:
+    """The header (sealed HEADER section of a 2.0 file, else the plain one) and the other
+    sections; a HEADER section anywhere else is a corrupt file."""
+    if plain is None:
+        if not sections or sections[0].type != SectionType.HEADER:
+            raise CorruptStreamError("version-2 container without its sealed image header")
+        plain, sections = decode_image(sections[0].data), sections[1:]
+    if any(s.type in RESERVED_TYPES for s in sections):
+        raise CorruptStreamError("misplaced HEADER section")
+    return plain, sections
 
 
 def unpack(

@@ -25,6 +25,7 @@ from .constants import (
     FLAG_ENCRYPTED,
     FORMAT_VERSION,
     HEADER_SIZE_OFFSET,
+    IMAGE,
     KEY_SOURCE_KEY,
     KEY_SOURCE_PASSPHRASE,
     KNOWN_FLAGS,
@@ -37,6 +38,8 @@ from .constants import (
     MIN_HEADER_SIZE,
     MODEL_ID_RE,
     PREFIX,
+    READ_MAJORS,
+    SEALED_VERSION,
     SUITE_COBBLESTONE256,
 )
 from .params import Cursor, ascii_token, decode_param, encode_param, lp
@@ -44,6 +47,9 @@ from .schema import ContainerInfo, Encryption, Header
 
 __all__ = [
     "encode_header",
+    "encode_sealed_header",
+    "encode_image",
+    "decode_image",
     "check_prefix",
     "decode_header",
     "read_exact",
@@ -52,7 +58,36 @@ __all__ = [
 ]
 
 
-def encode_header(h: Header, enc: Encryption | None, minor: int = 0) -> bytes:
+def _encode_fields(h: Header) -> bytearray:
+    """Mode .. params (``docs/format.md``, 1.2)."""
+    out = bytearray(lp(h.mode.encode("ascii")) + lp(h.wavelet.encode("ascii")))
+    out += lp(h.model_id.encode("ascii")) + lp(h.model_sha256)
+    out += bytes((len(h.preprocessing),))
+    for s in h.preprocessing:
+        out += lp(s.encode("ascii"))
+    out += bytes((len(h.params),))
+    for k, v in h.params.items():
+        out += encode_param(k, v)
+    return out
+
+
+def _encode_encryption(enc: Encryption) -> bytes:
+    """The encryption block (``docs/format.md``, 1.3)."""
+    out = bytes((SUITE_COBBLESTONE256, enc.key_source))
+    if enc.key_source == KEY_SOURCE_PASSPHRASE:
+        p = enc.kdf_params
+        out += ARGON.pack(p.memory_kib, p.iterations, p.lanes) + enc.kdf_salt
+    return out + enc.check_salt + enc.key_check
+
+
+def _close(out: bytearray) -> bytes:
+    """Fill in header_size and append the CRC."""
+    CRC.pack_into(out, HEADER_SIZE_OFFSET, len(out) + CRC.size)
+    out += CRC.pack(_native.crc32c(out))
+    return bytes(out)
+
+
+def encode_header(h: Header, enc: Encryption | None = None, minor: int = 0) -> bytes:
     """Encode the plain header, CRC included.
 
     Parameters
@@ -60,7 +95,9 @@ def encode_header(h: Header, enc: Encryption | None, minor: int = 0) -> bytes:
     h : Header
         Already validated (by its constructor).
     enc : Encryption or None
-        The encryption block; None for a plain container.
+        The encryption block of a version-1 encrypted file (kept so that old files can be
+        re-created byte for byte by tests); None for a plain container. New encrypted files
+        use :func:`encode_sealed_header`.
     minor : int
         The minor format version written (:func:`.schema.minor_version` of the sections).
 
@@ -85,24 +122,27 @@ def encode_header(h: Header, enc: Encryption | None, minor: int = 0) -> bytes:
             h.levels,
         )
     )
-    out += lp(h.mode.encode("ascii")) + lp(h.wavelet.encode("ascii"))
-    out += lp(h.model_id.encode("ascii")) + lp(h.model_sha256)
-    out += bytes((len(h.preprocessing),))
-    for s in h.preprocessing:
-        out += lp(s.encode("ascii"))
-    out += bytes((len(h.params),))
-    for k, v in h.params.items():
-        out += encode_param(k, v)
+    out += _encode_fields(h)
     if enc is not None:
-        out += bytes((SUITE_COBBLESTONE256, enc.key_source))
-        if enc.key_source == KEY_SOURCE_PASSPHRASE:
-            p = enc.kdf_params
-            out += ARGON.pack(p.memory_kib, p.iterations, p.lanes) + enc.kdf_salt
-        out += enc.check_salt + enc.key_check
-    size = len(out) + CRC.size
-    CRC.pack_into(out, HEADER_SIZE_OFFSET, size)
-    out += CRC.pack(_native.crc32c(out))
-    return bytes(out)
+        out += _encode_encryption(enc)
+    return _close(out)
+
+
+def encode_sealed_header(enc: Encryption) -> bytes:
+    """The plain header of a version-2.0 (encrypted) container: prefix, encryption block, CRC.
+
+    Nothing in it depends on the image; :func:`encode_image` is sealed with the body instead.
+    """
+    out = bytearray(PREFIX.pack(MAGIC, SEALED_VERSION[0], SEALED_VERSION[1], FLAG_ENCRYPTED, 0))
+    out += _encode_encryption(enc)
+    return _close(out)
+
+
+def encode_image(h: Header) -> bytes:
+    """The image header as the HEADER section of a version-2.0 container holds it."""
+    code = DTYPES[h.dtype][0]
+    fixed = IMAGE.pack(h.width, h.height, code, h.bit_depth, int(h.signed), h.levels)
+    return fixed + bytes(_encode_fields(h))
 
 
 def check_prefix(prefix: bytes) -> tuple[int, int, int, int]:
@@ -132,9 +172,10 @@ def check_prefix(prefix: bytes) -> tuple[int, int, int, int]:
     if len(prefix) < PREFIX.size:
         raise CorruptStreamError("truncated container header")
     _, major, minor, flags, size = PREFIX.unpack_from(prefix)
-    if major != FORMAT_VERSION[0]:
+    if major not in READ_MAJORS:
         raise UnsupportedFormatError(
-            f"container format version {major}.{minor} is not supported (this build reads 1.x)"
+            f"container format version {major}.{minor} is not supported"
+            " (this build reads 1.x and 2.x)"
         )
     if not MIN_HEADER_SIZE <= size <= MAX_HEADER_SIZE:
         raise CorruptStreamError(f"invalid header size {size}")
@@ -189,7 +230,7 @@ def _decode_encryption(cur: Cursor) -> Encryption:
 
 
 def _info(
-    header: Header, version: tuple[int, int], enc: Encryption | None, size: int
+    header: Header | None, version: tuple[int, int], enc: Encryption | None, size: int
 ) -> ContainerInfo:
     if enc is None:
         key_source = None
@@ -205,6 +246,47 @@ def _info(
     )
 
 
+def _build_header(fixed: tuple[int, ...], fields: dict[str, Any]) -> Header:
+    """A Header from the fixed fields (width .. levels) and the variable ones, checked."""
+    width, height, dcode, bits, signed, levels = fixed
+    if dcode not in DTYPE_BY_CODE:
+        raise CorruptStreamError(f"unknown dtype code {dcode}")
+    if signed > 1:
+        raise CorruptStreamError("invalid signedness byte")
+    try:
+        return Header(
+            width=width,
+            height=height,
+            dtype=DTYPE_BY_CODE[dcode],
+            bit_depth=bits,
+            signed=bool(signed),
+            levels=levels,
+            **fields,
+        )
+    except LimitExceededError:
+        raise
+    except InvalidInputError as exc:
+        raise CorruptStreamError(f"invalid header: {exc}") from None
+
+
+def decode_image(data: bytes | bytearray | memoryview) -> Header:
+    """Parse the HEADER section of a version-2.0 container (see :func:`encode_image`).
+
+    Raises
+    ------
+    CorruptStreamError, UnsupportedFormatError, LimitExceededError
+        Malformed or out-of-range fields, or bytes after the last field.
+    """
+    data = bytes(data)
+    if len(data) < IMAGE.size:
+        raise CorruptStreamError("truncated sealed image header")
+    cur = Cursor(data, IMAGE.size, len(data))
+    fields = _decode_fields(cur)
+    if cur.pos != cur.end:
+        raise CorruptStreamError("unexpected bytes at the end of the sealed image header")
+    return _build_header(IMAGE.unpack_from(data), fields)
+
+
 def decode_header(data: bytes) -> tuple[ContainerInfo, Encryption | None]:
     """Parse and check a complete header.
 
@@ -216,6 +298,7 @@ def decode_header(data: bytes) -> tuple[ContainerInfo, Encryption | None]:
     Returns
     -------
     info : ContainerInfo
+        ``info.header`` is None for a version-2.0 file (its image header is sealed).
     enc : Encryption or None
         The encryption block (None for a plain container).
 
@@ -232,30 +315,20 @@ def decode_header(data: bytes) -> tuple[ContainerInfo, Encryption | None]:
         raise CorruptStreamError("header checksum mismatch (corrupted header)")
     if flags & ~KNOWN_FLAGS:
         raise UnsupportedFormatError(f"unknown header flags 0x{flags:04X}")
-    (_, _, _, _, _, width, height, dcode, bits, signed, levels) = FIXED.unpack_from(data)
-    if dcode not in DTYPE_BY_CODE:
-        raise CorruptStreamError(f"unknown dtype code {dcode}")
-    if signed > 1:
-        raise CorruptStreamError("invalid signedness byte")
+    if major == SEALED_VERSION[0]:
+        if not flags & FLAG_ENCRYPTED:
+            raise CorruptStreamError("a version-2 container must be encrypted")
+        cur = Cursor(data, PREFIX.size, size - CRC.size)
+        enc = _decode_encryption(cur)
+        if cur.pos != cur.end and minor <= SEALED_VERSION[1]:
+            raise CorruptStreamError("unexpected bytes at the end of the header")
+        return _info(None, (major, minor), enc, size), enc
     cur = Cursor(data, FIXED.size, size - CRC.size)
     fields = _decode_fields(cur)
     enc = _decode_encryption(cur) if flags & FLAG_ENCRYPTED else None
     if cur.pos != cur.end and minor <= FORMAT_VERSION[1]:
         raise CorruptStreamError("unexpected bytes at the end of the header")
-    try:
-        header = Header(
-            width=width,
-            height=height,
-            dtype=DTYPE_BY_CODE[dcode],
-            bit_depth=bits,
-            signed=bool(signed),
-            levels=levels,
-            **fields,
-        )
-    except LimitExceededError:
-        raise
-    except InvalidInputError as exc:
-        raise CorruptStreamError(f"invalid header: {exc}") from None
+    header = _build_header(FIXED.unpack_from(data)[5:], fields)
     return _info(header, (major, minor), enc, size), enc
 
 

@@ -31,6 +31,7 @@ from .constants import (
 __all__ = [
     "SectionType",
     "KNOWN_TYPES",
+    "RESERVED_TYPES",
     "Section",
     "ParamValue",
     "check_token",
@@ -76,12 +77,20 @@ class SectionType(enum.IntEnum):
     FRAMES = 0x0007
     """Version 1.1: the coded planes of a multi-frame or multi-sample image, one after the
     other, each a complete plain version-1.0 container of one 2-D plane."""
+    HEADER = 0x0008
+    """Version 2.0 (encrypted files) only, and then the first section: the image header
+    (geometry, dtype, mode, wavelet, model, preprocessing, parameters) sealed with the body, so
+    that the plain header of an encrypted file says nothing about its pixels. Writers never
+    pass it in: :func:`~sdwtfast.container.pack` adds it, :func:`~sdwtfast.container.unpack`
+    removes it."""
     END = 0xFFFF
     """End marker (written by :func:`~sdwtfast.container.pack`; never passed in)."""
 
 
 KNOWN_TYPES = frozenset(int(t) for t in SectionType if t != SectionType.END)
 """Section types this build reads (END excluded)."""
+RESERVED_TYPES = frozenset({SectionType.HEADER})
+"""Section types the container writes itself: never passed in by a caller."""
 MINOR_1_TYPES = frozenset({SectionType.FRAME_INDEX, SectionType.FRAMES})
 """Section types that make a file version 1.1."""
 
@@ -299,7 +308,9 @@ class ContainerInfo:
 
     Attributes
     ----------
-    header : Header
+    header : Header or None
+        None for a version-2.0 (encrypted) file: its image header is sealed with the body
+        (:func:`~sdwtfast.container.unpack` with the key returns it).
     version : tuple of int
         (major, minor) format version of the file.
     encrypted : bool
@@ -311,7 +322,7 @@ class ContainerInfo:
         Bytes of the plain header, CRC included.
     """
 
-    header: Header
+    header: Header | None
     version: tuple[int, int]
     encrypted: bool
     key_source: str | None

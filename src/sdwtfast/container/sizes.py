@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from .. import crypto
 from .body import body_pieces, validate_sections
 from .constants import KEY_SOURCE_KEY, KEY_SOURCE_PASSPHRASE
-from .header import encode_header
-from .schema import Encryption, Header, Section, minor_version
+from .header import encode_header, encode_image, encode_sealed_header
+from .schema import Encryption, Header, Section, SectionType, minor_version
 
 __all__ = ["packed_size", "sealing"]
 
@@ -43,10 +43,9 @@ def packed_size(
     int
     """
     secs = validate_sections(sections)
-    body = sum(len(p) for p in body_pieces(secs))
-    minor = minor_version(secs)
     if encryption is None:
-        return len(encode_header(header, None, minor)) + body
+        body = sum(len(p) for p in body_pieces(secs))
+        return len(encode_header(header, None, minor_version(secs))) + body
     if encryption == "passphrase":
         enc = Encryption(
             KEY_SOURCE_PASSPHRASE,
@@ -65,4 +64,6 @@ def packed_size(
         )
     else:
         raise ValueError(f"encryption must be None, 'key' or 'passphrase', not {encryption!r}")
-    return len(encode_header(header, enc, minor)) + crypto.ciphertext_size(body)  # with prefix
+    sealed = body_pieces([Section(SectionType.HEADER, encode_image(header)), *secs])
+    body = sum(len(p) for p in sealed)
+    return len(encode_sealed_header(enc)) + crypto.ciphertext_size(body)  # with prefix
