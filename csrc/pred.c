@@ -446,9 +446,23 @@ sdw_status sdw_pred_decode(const uint8_t *in, size_t len, const uint8_t *mask, s
     if (img == NULL || (in == NULL && len > 0)) {
         return SDW_EINVAL;
     }
+    sdw_status st = sdw_check_size(h, w);
+    if (st != SDW_OK) {
+        return st;
+    }
+    size_t coded = h * w; /* fits: sdw_check_size bounds h * w */
+    if (mask != NULL) {
+        coded = 0;
+        for (size_t i = 0; i < h * w; i++) {
+            coded += mask[i] != 0;
+        }
+    }
+    if (coded / SDW_PRED_MAX_PIXELS_PER_BYTE > len) { /* more than the stream can describe */
+        return SDW_ETRUNCATED;
+    }
     pred_model *m;
     int32_t *rows;
-    sdw_status st = setup(h, w, maxval, &m, &rows);
+    st = setup(h, w, maxval, &m, &rows);
     if (st != SDW_OK) {
         return st;
     }

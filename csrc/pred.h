@@ -37,6 +37,15 @@ extern "C" {
 /* Largest supported maxval (16-bit samples, or their range after a shift). */
 #define SDW_PRED_MAX_VALUE 65535
 
+/* What a stream can describe. Every coded pixel costs the arithmetic decoder at least one
+ * binary decision, a decision shrinks the range by at least a factor 1 - 64/65536 + 2^-18
+ * (probabilities are clamped to [64, 65472] / 65536, arith.h), and the range is renormalised
+ * (one byte read) whenever it falls below 2^24: so at most 5700 decisions per byte read, and a
+ * stream of len bytes codes at most 5700 * len pixels. A decoder refuses a declared image of
+ * more than SDW_PRED_MAX_PIXELS_PER_BYTE * len coded pixels before it allocates or decodes
+ * anything (the margin keeps every real stream inside). */
+#define SDW_PRED_MAX_PIXELS_PER_BYTE 8192
+
 /* Encodes the h x w image `img` (row-major, every value in [0, maxval], 1 <= maxval <=
  * SDW_PRED_MAX_VALUE) into out[cap]; *out_len receives the stream length.
  * mask (h x w, or NULL for every pixel): only pixels with mask != 0 are coded; the others
@@ -50,7 +59,8 @@ sdw_status sdw_pred_encode(const int32_t *img, const uint8_t *mask, size_t h, si
 
 /* Decodes a stream of exactly `len` bytes made by sdw_pred_encode with the same mask, h, w
  * and maxval into the caller's img[h * w] (outside the mask: the predictions).
- * Errors: SDW_EINVAL, SDW_ELIMIT, SDW_ENOMEM, SDW_ETRUNCATED (the stream ends early),
+ * Errors: SDW_EINVAL, SDW_ELIMIT, SDW_ENOMEM, SDW_ETRUNCATED (the stream ends early, or is
+ * too short to describe the coded pixels: see SDW_PRED_MAX_PIXELS_PER_BYTE),
  * SDW_ECORRUPT (a decoded value outside [0, maxval], or bytes left over). On error img holds
  * partial output and must not be used. */
 sdw_status sdw_pred_decode(const uint8_t *in, size_t len, const uint8_t *mask, size_t h,

@@ -33,6 +33,9 @@ def test_limits_match_the_c_core():
     assert limits.MAX_CODED_LEVELS <= limits.MAX_LEVELS
     assert limits.MAX_PLANE == _native.EZW_MAX_PLANE
     assert limits.PRED_MAX_VALUE == _native.PRED_MAX_VALUE
+    from sdwtfast.reference import pred as ref_pred
+
+    assert ref_pred.PRED_MAX_PIXELS_PER_BYTE == _native.PRED_MAX_PIXELS_PER_BYTE
     assert pyramid.BACKENDS == {"raw": _native.EZW_RAW, "arith": _native.EZW_ARITH}
     for h, w in ((1, 1), (3, 700), (4096, 5), (1 << 20, 1)):
         assert validate.max_levels(h, w) == _native.max_levels(h, w)

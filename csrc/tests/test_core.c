@@ -331,6 +331,26 @@ static void test_pred(void)
     CHECK(sdw_pred_decode(b, 0, NULL, 2, 2, 3, out) == SDW_ETRUNCATED);
     CHECK(sdw_pred_decode(NULL, 4, NULL, 2, 2, 3, out) == SDW_EINVAL);
     CHECK(sdw_pred_decode(b, sizeof b, NULL, (size_t)1 << 20, (size_t)1 << 20, 3, out) == SDW_ELIMIT);
+    /* A stream too short for the declared image is refused before `out` is touched (out holds
+     * 4 values: ASan would see any write) and before anything is allocated. */
+    memset(b, 0, sizeof b);
+    CHECK(sdw_pred_decode(b, 16, NULL, 4096, 4096, 3, out) == SDW_ETRUNCATED);
+    CHECK(sdw_pred_decode(b, sizeof b, NULL, 1024, 1024, 3, out) == SDW_ETRUNCATED);
+    /* ... while an all-zero image, the most compressible there is, stays far inside the bound */
+    {
+        const size_t hh = 512, ww = 512;
+        int32_t *z = calloc(hh * ww, sizeof *z), *zd = malloc(hh * ww * sizeof *zd);
+        uint8_t *zb = malloc(4096);
+        size_t zl = 0;
+        CHECK(z && zd && zb);
+        CHECK(sdw_pred_encode(z, NULL, hh, ww, 1, zb, 4096, &zl) == SDW_OK);
+        CHECK(hh * ww / zl < SDW_PRED_MAX_PIXELS_PER_BYTE / 2);
+        CHECK(sdw_pred_decode(zb, zl, NULL, hh, ww, 1, zd) == SDW_OK);
+        CHECK(memcmp(z, zd, hh * ww * sizeof *z) == 0);
+        free(z);
+        free(zd);
+        free(zb);
+    }
 }
 
 int main(void)

@@ -21,6 +21,7 @@ MAX_SIDE: int
 MAX_PIXELS: int
 MAX_LEVELS: int
 PRED_MAX_VALUE: int
+PRED_MAX_PIXELS_PER_BYTE: int
 
 def status_exception(status: int, where: str, decoding: bool = ...) -> SdwtError: ...
 def strerror(status: int) -> str: ...

@@ -41,6 +41,7 @@ MAX_SIDE = SDW_MAX_SIDE
 MAX_PIXELS = SDW_MAX_PIXELS
 MAX_LEVELS = SDW_MAX_LEVELS
 PRED_MAX_VALUE = SDW_PRED_MAX_VALUE
+PRED_MAX_PIXELS_PER_BYTE = SDW_PRED_MAX_PIXELS_PER_BYTE
 
 
 def status_exception(int status, str where, bint decoding=False):
@@ -323,6 +324,12 @@ def pred_decode(const uint8_t[::1] data, size_t h, size_t w, int32_t maxval, mas
         raise InvalidInputError("pred_decode: empty image")
     cdef cnp.ndarray[uint8_t, ndim=2, mode="c"] m = _pixel_mask(mask, h, w, "pred_decode")
     cdef const uint8_t *mp = &m[0, 0] if m is not None else NULL
+    _check(sdw_check_size(h, w), "pred_decode", True)
+    coded = h * w if m is None else int(np.count_nonzero(m))
+    if coded // SDW_PRED_MAX_PIXELS_PER_BYTE > ln:  # the C decoder's own first check, before
+        raise CorruptStreamError(                    # the output is allocated
+            f"pred_decode: a stream of {ln} bytes cannot describe {coded} coded pixels"
+        )
     cdef cnp.ndarray[int32_t, ndim=2, mode="c"] a = np.empty((h, w), dtype=np.int32)
     cdef int st
     with nogil:

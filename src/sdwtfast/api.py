@@ -422,7 +422,7 @@ def decode(
     CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError,
     InvalidInputError (a frame the container does not have)
     """
-    _check_max_pixels(max_pixels)
+    max_pixels = validate.max_pixels(max_pixels)
     plain = _ct.read_header(data).header
     if plain is not None:
         _check_declared_size(plain, max_pixels)
@@ -435,15 +435,6 @@ def decode(
     if frame is not None and (isinstance(frame, bool) or frame != 0):
         raise InvalidInputError(f"the container holds one frame; frame={frame!r} does not exist")
     return _decode_2d(hdr, secs)
-
-
-def _check_max_pixels(max_pixels: object) -> None:
-    if (
-        isinstance(max_pixels, bool)
-        or not isinstance(max_pixels, (int, np.integer))
-        or not 1 <= max_pixels <= limits.MAX_PIXELS
-    ):
-        raise InvalidInputError(f"max_pixels must be an int in 1..{limits.MAX_PIXELS}")
 
 
 def _check_declared_size(hd: _ct.Header, max_pixels: int) -> None:

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from . import limits
+from . import limits, validate
 from .errors import (
     CorruptStreamError,
     InvalidInputError,
@@ -436,13 +436,24 @@ def _checked_header(data: object) -> tuple[memoryview, tuple]:
     return buf, (quality, dtype, flags, h, w, lo, hi, wsha, freq_skip, table, skip_len, refine_len)
 
 
-def decode(data: bytes) -> np.ndarray:
+def decode(
+    data: bytes,
+    *,
+    max_pixels: int = limits.DEFAULT_MAX_DECODE_PIXELS,
+    shape: tuple[int, int] | None = None,
+) -> np.ndarray:
     """Decode a stream made by :func:`encode`.
 
     Parameters
     ----------
     data : bytes
         The stream.
+    max_pixels : int
+        Refuse, from the stream's header alone, an image of more pixels (default 2^26, as
+        :func:`sdwtfast.decode`).
+    shape : tuple of int, optional
+        The (height, width) the caller expects (a container's geometry): another one is
+        refused before anything is decoded.
 
     Returns
     -------
@@ -452,13 +463,18 @@ def decode(data: bytes) -> np.ndarray:
     Raises
     ------
     CorruptStreamError
-        Truncated or inconsistent stream.
+        Truncated or inconsistent stream, or not of ``shape``.
     UnsupportedFormatError
         Not a background stream, an unknown version, or made with other weights.
+    LimitExceededError
+        More than ``max_pixels`` pixels.
     """
     buf, (quality, dtype, flags, h, w, lo, hi, wsha, freq_skip, table, skip_len, refine_len) = (
         _checked_header(data)
     )
+    validate.declared_size(h * w, validate.max_pixels(max_pixels), f"background stream {h}x{w}")
+    if shape is not None and (h, w) != tuple(shape):
+        raise CorruptStreamError(f"background stream of {h}x{w} where {shape} was expected")
     path = weights_for(wsha.hex())
     if path is None:
         have = ", ".join(

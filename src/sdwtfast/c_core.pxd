@@ -15,6 +15,7 @@ cdef extern from "sdw_status.h" nogil:
     size_t SDW_MAX_SIDE
     size_t SDW_MAX_PIXELS
     const char *sdw_strerror(int status)
+    sdw_status sdw_check_size(size_t h, size_t w)
 
 cdef extern from "crc32c.h" nogil:
     uint32_t sdw_crc32c(uint32_t crc, const uint8_t *data, size_t len)
@@ -51,6 +52,7 @@ cdef extern from "bitmap.h" nogil:
 
 cdef extern from "pred.h" nogil:
     int SDW_PRED_MAX_VALUE
+    int SDW_PRED_MAX_PIXELS_PER_BYTE
     int sdw_pred_encode(const int32_t *img, const uint8_t *mask, size_t h, size_t w,
                         int32_t maxval, uint8_t *out, size_t cap, size_t *out_len)
     int sdw_pred_decode(const uint8_t *inp, size_t len, const uint8_t *mask, size_t h, size_t w,

@@ -265,12 +265,18 @@ def encode_image_with(
 
 
 def decode_image_with(
-    engine: Any, data: bytes | bytearray | memoryview, *, partial: bool = False
+    engine: Any,
+    data: bytes | bytearray | memoryview,
+    *,
+    partial: bool = False,
+    max_pixels: int = limits.DEFAULT_MAX_DECODE_PIXELS,
 ) -> np.ndarray:
     """:func:`decode_image` on another engine (:data:`sdwtfast.reference.ENGINE`)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise InvalidInputError(f"data must be bytes-like, got {type(data).__name__}")
+    limit = validate.max_pixels(max_pixels)
     hdr = read_header(data)
+    validate.declared_size(hdr.height * hdr.width, limit, f"EZW stream {hdr.height}x{hdr.width}")
     mv = memoryview(data).cast("B")
     payload = mv[_HSIZE:]
     if len(payload) > hdr.payload_len:
@@ -359,7 +365,12 @@ def encode_image(
     )
 
 
-def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False) -> np.ndarray:
+def decode_image(
+    data: bytes | bytearray | memoryview,
+    *,
+    partial: bool = False,
+    max_pixels: int = limits.DEFAULT_MAX_DECODE_PIXELS,
+) -> np.ndarray:
     """Decode a stream made by :func:`encode_image`.
 
     Parameters
@@ -370,6 +381,10 @@ def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False)
         Accept a truncated payload and decode its embedded prefix (every coefficient at the
         middle of its remaining uncertainty interval). By default a truncated stream is an
         error, and a complete one must match its checksum.
+    max_pixels : int
+        Refuse (LimitExceededError), from the header alone, a stream that declares more
+        pixels (default 2^26, as :func:`sdwtfast.decode`; at most
+        :data:`sdwtfast.limits.MAX_PIXELS`).
 
     Returns
     -------
@@ -380,7 +395,7 @@ def decode_image(data: bytes | bytearray | memoryview, *, partial: bool = False)
     ------
     UnsupportedFormatError, CorruptStreamError, LimitExceededError
     """
-    return decode_image_with(_engine_native(), data, partial=partial)
+    return decode_image_with(_engine_native(), data, partial=partial, max_pixels=max_pixels)
 
 
 def truncate(data: bytes, payload_bytes: int) -> bytes:

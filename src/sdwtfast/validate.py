@@ -24,6 +24,8 @@ __all__ = [
     "levels",
     "max_levels",
     "default_levels",
+    "max_pixels",
+    "declared_size",
 ]
 
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
@@ -159,3 +161,30 @@ def levels(value: int | None, h: int, w: int) -> int:
     if not 0 <= lv <= top:
         raise InvalidInputError(f"levels={lv} impossible for a {h}x{w} image (0..{top})")
     return lv
+
+
+def max_pixels(value: object) -> int:
+    """A decoder's ``max_pixels`` option: an int in 1 .. :data:`sdwtfast.limits.MAX_PIXELS`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or not 1 <= value <= limits.MAX_PIXELS
+    ):
+        raise InvalidInputError(f"max_pixels must be an int in 1..{limits.MAX_PIXELS}")
+    return int(value)
+
+
+def declared_size(samples: int, limit: int, what: str) -> None:
+    """Refuse, before anything is allocated, a stream that declares more than ``limit``
+    samples (``what`` says what declared them, e.g. ``"EZW stream 16384 x 16384"``).
+
+    Raises
+    ------
+    LimitExceededError
+        With the numbers and the way to raise the limit.
+    """
+    if samples > limit:
+        raise LimitExceededError(
+            f"{what} declares {samples} samples, more than max_pixels={limit}:"
+            " pass a larger max_pixels to decode it"
+        )

@@ -15,8 +15,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from .. import limits
 from ..container import ParamValue, SectionType
-from ..errors import CorruptStreamError, InvalidInputError, UnsupportedFormatError
+from ..errors import InvalidInputError, UnsupportedFormatError
 from . import ezw as _ezw
 from .base import Coded, Frame, param
 
@@ -159,7 +160,5 @@ class LearnedBackground:
                 f"background was coded with model {model_id!r} ({model_sha256.hex()[:12]}...), "
                 "whose weights this installation does not have"
             )
-        out = _bg.decode(payload).astype(np.float64)
-        if out.shape != frame.shape:
-            raise CorruptStreamError("background decodes to the wrong shape")
-        return out
+        limit = max(1, min(limits.MAX_PIXELS, frame.shape[0] * frame.shape[1]))
+        return _bg.decode(payload, shape=frame.shape, max_pixels=limit).astype(np.float64)

@@ -73,6 +73,7 @@ __all__ = [
 ]
 
 PRED_MAX_VALUE = 65535  # SDW_PRED_MAX_VALUE: 16-bit samples
+PRED_MAX_PIXELS_PER_BYTE = 8192  # SDW_PRED_MAX_PIXELS_PER_BYTE: what a stream can describe
 MAX_SIDE = 1 << 20  # SDW_MAX_SIDE
 MAX_PIXELS = 1 << 30  # SDW_MAX_PIXELS
 
@@ -624,7 +625,9 @@ def pred_decode(
     LimitExceededError
         A side over 2^20 or more than 2^30 pixels.
     CorruptStreamError
-        The stream ends early, decodes a value outside [0, maxval], or has bytes left over.
+        The stream ends early, is too short to describe the coded pixels (more than
+        ``PRED_MAX_PIXELS_PER_BYTE`` per byte), decodes a value outside [0, maxval], or has
+        bytes left over.
     """
     buf = bytes(memoryview(data).cast("B"))
     h = _as_int32(h, 0, (1 << 64) - 1, "h")
@@ -636,6 +639,11 @@ def pred_decode(
     _check_size(h, w)
     if maxval < 1 or maxval > PRED_MAX_VALUE:
         raise InvalidInputError("pred_decode: an argument is out of its documented range")
+    coded = h * w if m is None else int(np.count_nonzero(m))
+    if coded // PRED_MAX_PIXELS_PER_BYTE > len(buf):
+        raise CorruptStreamError(
+            f"pred_decode: a stream of {len(buf)} bytes cannot describe {coded} coded pixels"
+        )
     dec = ArithDecoder(buf, CTX_TOTAL)
     px = [0] * (h * w)
     try:
