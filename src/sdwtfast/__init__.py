@@ -34,6 +34,9 @@ __all__ = [
     "decode",
     "info",
     "metadata",
+    "archive",
+    "verify",
+    "restore",
     "SdwtError",
     "InvalidInputError",
     "CorruptStreamError",
@@ -47,6 +50,7 @@ __all__ = [
 _SUBMODULES = (
     "api",
     "background",
+    "batch",
     "codec",
     "coders",
     "container",
@@ -71,6 +75,8 @@ def __getattr__(name: str):
 
     if name in ("encode", "decode", "info", "metadata"):
         return getattr(importlib.import_module(".api", __name__), name)
+    if name in ("archive", "verify", "restore"):  # the batch layer (sdwtfast.batch)
+        return getattr(importlib.import_module(".batch", __name__), name)
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'sdwtfast' has no attribute {name!r}")

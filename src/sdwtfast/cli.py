@@ -534,6 +534,141 @@ def _learned_available() -> bool:
         return False
 
 
+# ---- archive, verify, restore (sdwtfast.batch) -----------------------------------------------
+
+
+def _archive_error(exc: Exception) -> CliError:
+    """An archive-level refusal as the CLI's error (3 when another run holds DST)."""
+    from .batch import ArchiveBusyError
+
+    return CliError(str(exc), EXIT_IO if isinstance(exc, ArchiveBusyError) else EXIT_USAGE)
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    """``sdwtfast archive SRC DST``: exit 0 when every input is archived, 1 when some failed."""
+    from . import batch as archive
+
+    if args.dask and args.scheduler:
+        raise CliError("give --dask local or --scheduler URL, not both", EXIT_USAGE)
+    try:
+        summary = archive.archive(
+            args.src,
+            args.dst,
+            roi=_parse_roi(args.roi),
+            roi_max_error=args.roi_max_error,
+            roi_bpp=args.roi_bpp,
+            background=args.background,
+            background_quality=_bg_quality(args.background_quality),
+            wavelet=args.wavelet,
+            preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
+            by=args.by,
+            workers=args.workers,
+            dask=args.scheduler or args.dask,
+            outputs=args.outputs,
+            reencode=args.reencode,
+            retry_failed=args.retry_failed,
+            progress="json" if args.json else None if args.quiet else "bar",
+            **_key_args(args),
+        )
+    except InvalidInputError as exc:
+        raise _archive_error(exc) from None
+    return 0 if summary.ok else 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``sdwtfast verify DST``: exit 0 when clean, 4 on any mismatch, missing or extra file."""
+    import json
+
+    from . import batch as archive
+
+    try:
+        rep = archive.verify(
+            args.dst,
+            workers=args.workers,
+            progress=None if args.quiet or args.json else "bar",
+            **_key_args(args),
+        )
+    except InvalidInputError as exc:
+        raise _archive_error(exc) from None
+    if args.json:
+        print(json.dumps({"checked": rep.checked, "clean": rep.clean, "problems": rep.problems}))
+    elif not args.quiet or not rep.clean:
+        print(rep.table())
+    return 0 if rep.clean else EXIT_CORRUPT
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """``sdwtfast restore DST OUT``: exit 0 when every input is written back, 1 otherwise."""
+    from . import batch as archive
+
+    try:
+        rep = archive.restore(args.dst, args.out, force=args.force, **_key_args(args))
+    except InvalidInputError as exc:
+        raise _archive_error(exc) from None
+    for path, why in rep.failures:
+        print(f"sdwtfast restore: failed: {path}: {why}", file=sys.stderr)
+    n_failed = len(rep.failures)
+    print(f"{args.out}: {rep.restored} inputs restored ({rep.files} files), {n_failed} failed")
+    return 0 if rep.ok else 1
+
+
+def _add_archive(sub: Any, keys: Any) -> None:
+    a = sub.add_parser(
+        "archive",
+        help="compress every image under SRC into a mirrored tree of .sdw files under DST, "
+        "with a journal: resumable, parallel, verifiable (see docs/archive.md)",
+    )
+    a.add_argument("src")
+    a.add_argument("dst")
+    a.add_argument("--roi", help="as for encode: 'auto', 'none', boxes or a mask .npy")
+    a.add_argument("--roi-max-error", type=int, default=0, help="as for encode (0: lossless)")
+    a.add_argument("--roi-bpp", type=float, help="as for encode")
+    a.add_argument("--background", default="wavelet", choices=("wavelet", "learned", "lossless"))
+    a.add_argument("--background-quality", help="as for encode")
+    a.add_argument("--wavelet", choices=("5/3", "9/7", "haar"), help="as for encode")
+    a.add_argument("--preprocess", help="as for encode")
+    a.add_argument(
+        "--by",
+        choices=("file", "series"),
+        default="file",
+        help="one container per file (default) or per folder of DICOM files",
+    )
+    a.add_argument("--workers", type=int, help="processes (default: the CPUs; 1: this one)")
+    a.add_argument("--dask", choices=("local",), help="run on a local Dask cluster")
+    a.add_argument("--scheduler", metavar="URL", help="run on the Dask cluster at tcp://HOST:PORT")
+    a.add_argument(
+        "--outputs",
+        choices=("workers", "client"),
+        default="workers",
+        help="who writes the containers (default: the workers; DST shared)",
+    )
+    a.add_argument(
+        "--reencode",
+        action="store_true",
+        help="options differ from the archive's: code every input again",
+    )
+    a.add_argument("--retry-failed", action="store_true", help="code failed inputs again")
+    a.add_argument("--quiet", action="store_true", help="no progress, no table (failures only)")
+    a.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    keys(a)
+    a.set_defaults(fn=cmd_archive)
+
+    v = sub.add_parser("verify", help="decode every container of an archive and check it")
+    v.add_argument("dst")
+    v.add_argument("--workers", type=int, help="processes (default: the CPUs)")
+    v.add_argument("--quiet", action="store_true", help="print only the problems")
+    v.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    keys(v)
+    v.set_defaults(fn=cmd_verify)
+
+    r = sub.add_parser("restore", help="write an archive's inputs back (DICOM, NIfTI, npy...)")
+    r.add_argument("dst")
+    r.add_argument("out")
+    r.add_argument("--force", action="store_true", help="overwrite existing files")
+    keys(r)
+    r.set_defaults(fn=cmd_restore)
+
+
 # ---- main ------------------------------------------------------------------------------------
 
 
@@ -643,6 +778,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--figure", help="where to write the figure (default: sdwtfast-demo.png here)")
     m.add_argument("--no-figure", action="store_true", help="print the table only")
     m.set_defaults(fn=cmd_demo)
+
+    _add_archive(sub, keys)
     return ap
 
 
