@@ -79,3 +79,29 @@ def test_stale_temporary_files_of_killed_writers_are_removed(tmp_path):
 def test_outputs_are_owner_only_by_default(tmp_path):
     write_atomic(tmp_path / "p.sdw", b"x")
     assert (tmp_path / "p.sdw").stat().st_mode & 0o077 == 0
+
+
+def test_a_failed_folder_sync_is_reported(tmp_path, monkeypatch):
+    """EIO while syncing the folder means the new name may not survive a power loss: the
+    writer must hear of it (a file system without folder sync, EINVAL, is accepted)."""
+    import errno
+
+    real_fsync = os.fsync
+
+    def failing(fd):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EIO, "injected I/O error")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(OSError, match="injected"):
+        write_atomic(tmp_path / "a.bin", b"x")
+
+    def unsupported(fd):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EINVAL, "no folder sync here")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", unsupported)
+    write_atomic(tmp_path / "b.bin", b"y")
+    assert (tmp_path / "b.bin").read_bytes() == b"y"

@@ -68,14 +68,15 @@ def remove_stale(path: str | os.PathLike) -> list[Path]:
 
 
 def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
+    """Make the new name durable. A file system that cannot sync a folder (EINVAL, ENOTSUP,
+    EBADF on some network file systems) is accepted; any other failure (EIO, ...) is raised:
+    the caller must not believe the file is safely stored."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
     finally:
         os.close(fd)
 
