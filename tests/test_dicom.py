@@ -283,16 +283,32 @@ def test_lossy_with_roi_marks_the_object(tmp_path):
     assert "sdwtfast hybrid" in out.DerivationDescription
     assert "ROI lossless" in out.DerivationDescription
     assert "background" in out.DerivationDescription
+    (code,) = out.DerivationCodeSequence
+    assert (code.CodeValue, code.CodingSchemeDesignator) == ("113040", "DCM")
+    (ref,) = out.SourceImageSequence
+    assert ref.ReferencedSOPInstanceUID == src.SOPInstanceUID
+    assert ref.ReferencedSOPClassUID == src.SOPClassUID
+    assert ref.PurposeOfReferenceCodeSequence[0].CodeValue == "121320"
     (p,) = dicom.write(tmp_path / "lossy.dcm", [out])
     back = pydicom.dcmread(p)
     y0, x0, y1, x1 = box
     assert np.array_equal(back.pixel_array[y0:y1, x0:x1], src.pixel_array[y0:y1, x0:x1])
     assert not np.array_equal(back.pixel_array, src.pixel_array)
-    # SOPInstanceUID, ImageType, DerivationDescription, LossyImageCompression / Ratio / Method
+    # SOPInstanceUID, ImageType, DerivationDescription, LossyImageCompression / Ratio /
+    # Method, DerivationCodeSequence, SourceImageSequence
     changed = {0x00080018, 0x00080008, 0x00082111, 0x00282110, 0x00282112, 0x00282114}
+    changed |= {0x00089215, 0x00082112}
     assert _diff_elements(src, back, skip=changed) == []
     after = dciodvfy_errors(p) - dciodvfy_errors(path)
     assert after == set(), f"new dciodvfy errors: {sorted(after)}"
+
+
+@pytest.mark.parametrize("pi", ["YBR_PARTIAL_420", "YBR_PARTIAL_422"])
+def test_partial_range_ybr_is_refused_with_the_reason(pi):
+    ds = _quiet_read(get_testdata_file("SC_ybr_full_422_uncompressed.dcm"))
+    ds.PhotometricInterpretation = pi
+    with pytest.raises(UnsupportedFormatError, match="convert the object to RGB"):
+        dicom.encode_dataset(ds)
 
 
 def test_lossy_keeps_prior_lossy_values():

@@ -58,6 +58,24 @@ def test_a_single_2d_image_is_still_a_version_1_0_container(ct):
     assert one.shape == (1, 64, 64)
 
 
+def test_info_describes_every_plane(stack, rgb):
+    """Per frame and sample: its bytes, mode and the parameters its own header holds (the
+    value range differs from frame to frame; the outer header keeps only what they share)."""
+    blob = sdwtfast.encode(stack, roi_max_error=1)
+    info = sdwtfast.info(blob)
+    planes = info["planes"]
+    assert [(p["frame"], p["sample"]) for p in planes] == [(0, 0), (1, 0), (2, 0)]
+    assert sum(p["bytes"] for p in planes) == info["sections"]["frames"]
+    for k, p in enumerate(planes):
+        assert p["mode"] == "near-lossless" and p["params"]["roi.max_error"] == 1
+        assert p["params"]["vmin"] == int(stack[k].min())
+        assert p["params"]["vmax"] == int(stack[k].max())
+    assert info["params"]["roi.max_error"] == 1
+    colour = sdwtfast.info(sdwtfast.encode(rgb))["planes"]
+    assert [(p["frame"], p["sample"]) for p in colour] == [(0, 0), (0, 1), (0, 2)]
+    assert "planes" not in sdwtfast.info(sdwtfast.encode(stack[0]))
+
+
 def test_colour_is_lossless_through_the_reversible_transform(rgb):
     blob = sdwtfast.encode(rgb)
     assert sdwtfast.info(blob)["params"]["colour"] == "rct"

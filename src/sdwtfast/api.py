@@ -565,7 +565,8 @@ def info(
         ``version``, ``encrypted``, ``key_source``, ``sealed``, geometry, dtype, bit depth,
         mode, wavelet, levels, model, preprocessing, parameters, frames, samples, lossless,
         total size and, when the body could be read (plain, or a key given), the size of
-        each section.
+        each section and, for frames / samples, ``planes``: per coded plane its frame,
+        sample, bytes, mode, wavelet, levels and parameters (value range, ROI bound, ...).
 
     Raises
     ------
@@ -592,6 +593,9 @@ def info(
             s.type.name.lower() if hasattr(s.type, "name") else str(s.type): len(s.data)
             for s in sections
         }
+        secs = {s.type: s.data for s in sections}
+        if objects.is_object(secs):
+            out["planes"] = objects.plane_info(hd, secs)
     return out
 
 

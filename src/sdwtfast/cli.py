@@ -334,9 +334,15 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     data = Path(args.input).read_bytes()
     inf = codec.info(data, **_key_args(args))
+    planes = inf.pop("planes", None)
     for k, v in inf.items():
         if v is not None or not inf["sealed"]:
             print(f"{k:14s} {v}")
+    for p in planes or ():
+        print(
+            f"  frame {p['frame']:4d} sample {p['sample']}: {p['bytes']:9d} bytes, {p['mode']}, "
+            f"wavelet {p['wavelet']}, {p['params']}"
+        )
     if inf["sealed"] and inf["width"] is None:
         print("(the image header is sealed: pass --key-file or --passphrase-env to see it)")
     return 0

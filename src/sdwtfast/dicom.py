@@ -14,8 +14,10 @@ pixel-description elements where the source's colour space was that of its compr
 ``YBR_FULL_422`` is written ``YBR_FULL``, ``YBR_ICT`` / ``YBR_RCT`` as ``RGB``, planar
 configuration 0). A lossy one is marked as PS3.3 C.7.6.1.1.5 asks: ``LossyImageCompression``
 "01", ratio and method ``SDWTFAST`` appended to prior values, new SOP Instance UID (and a new
-Series Instance UID for a series), ``ImageType`` value 1 ``DERIVED`` and a
-``DerivationDescription`` saying what was kept exactly.
+Series Instance UID for a series), ``ImageType`` value 1 ``DERIVED``, a
+``DerivationDescription`` saying what was kept exactly, ``DerivationCodeSequence`` 113040
+"Lossy Compression" and a ``SourceImageSequence`` item referencing the source image as its
+"Uncompressed predecessor" (121320).
 
 Errors: :class:`~sdwtfast.errors.InvalidInputError` (no pixel data, an inconsistent series,
 several series in one folder, an existing output), :class:`~sdwtfast.errors.CorruptStreamError`
@@ -74,6 +76,8 @@ _PIXEL_TAGS = (0x7FE00010, 0x7FE00001, 0x7FE00002, 0x7FE00008, 0x7FE00009)
 _FLOAT_TAGS = (0x7FE00008, 0x7FE00009)
 # The colour spaces a decoder turns into another on decompression.
 _DECODED_PHOTOMETRIC = {"YBR_FULL_422": "YBR_FULL", "YBR_ICT": "RGB", "YBR_RCT": "RGB"}
+_UNWRITABLE_PHOTOMETRIC = ("YBR_PARTIAL_420", "YBR_PARTIAL_422")
+"""Decoded (upsampled) they are partial-range YCbCr at full resolution: nothing to call them."""
 _CONSISTENT = ("Rows", "Columns", "SamplesPerPixel", "BitsAllocated", "BitsStored")
 _CONSISTENT += ("PixelRepresentation", "PhotometricInterpretation")
 
@@ -208,6 +212,13 @@ def dataset_pixels(ds: Dataset, where: str = "dataset") -> tuple[np.ndarray, int
         )
     if 0x7FE00010 not in ds:
         raise InvalidInputError(f"{where}: no pixel data (7FE0,0010)")
+    pi = str(ds.get("PhotometricInterpretation", ""))
+    if pi in _UNWRITABLE_PHOTOMETRIC:
+        raise UnsupportedFormatError(
+            f"{where}: {pi} pixel data decode to full-resolution partial-range YCbCr, which no "
+            "DICOM photometric interpretation describes: it could not be written back as it "
+            "was (convert the object to RGB first)"
+        )
     from pydicom.uid import UID
 
     ts = UID(_transfer_syntax(ds))
@@ -650,6 +661,29 @@ def _swap_to_little(ds: Dataset) -> None:
             el.value = words.astype(f"<u{size}").tobytes() + el.value[n:]
 
 
+def _code(value: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "DCM", meaning
+    return item
+
+
+def _reference_source(ds: Dataset) -> None:
+    """PS3.3 C.7.6.1: a lossy derivative says how it was derived (Derivation Code Sequence,
+    CID 7203 "Lossy Compression") and which image it came from (Source Image Sequence, the
+    uncompressed predecessor, CID 7202), appended to what the source already had."""
+    from pydicom.sequence import Sequence
+
+    derivation = list(ds.get("DerivationCodeSequence") or [])
+    ds.DerivationCodeSequence = Sequence([*derivation, _code("113040", "Lossy Compression")])
+    if "SOPClassUID" in ds and "SOPInstanceUID" in ds:
+        ref = Dataset()
+        ref.ReferencedSOPClassUID = ds.SOPClassUID
+        ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+        ref.PurposeOfReferenceCodeSequence = Sequence([_code("121320", "Uncompressed predecessor")])
+        sources = list(ds.get("SourceImageSequence") or [])
+        ds.SourceImageSequence = Sequence([*sources, ref])
+
+
 def _mark_lossy(datasets: list[Dataset], ratio: float, text: str) -> None:
     from pydicom.valuerep import DS
 
@@ -670,6 +704,7 @@ def _mark_lossy(datasets: list[Dataset], ratio: float, text: str) -> None:
         ds.LossyImageCompression = "01"
         ds.LossyImageCompressionRatio = [*ratios, DS(ratio, auto_format=True)]
         ds.LossyImageCompressionMethod = [*methods, LOSSY_METHOD]
+        _reference_source(ds)
         ds.SOPInstanceUID = generate_uid()
         if series is not None:
             ds.SeriesInstanceUID = series

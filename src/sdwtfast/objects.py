@@ -38,6 +38,7 @@ __all__ = [
     "is_object",
     "layout_of",
     "plane_exact",
+    "plane_info",
 ]
 
 LAYOUTS = ("hw", "fhw", "hws", "fhws")
@@ -301,6 +302,27 @@ def _plane_slices(hdr: _ct.Header, secs: dict) -> tuple[int, int, list[memoryvie
         out.append(mv[pos : pos + ln])
         pos += ln
     return n, s, out
+
+
+def plane_info(hdr: _ct.Header, secs: dict) -> list[dict[str, Any]]:
+    """What each coded plane of an object container holds, from the planes' own headers
+    (nothing is decoded): frame, sample, bytes, mode, wavelet, levels and parameters."""
+    n, s, planes = _plane_slices(hdr, secs)
+    out = []
+    for i, blob in enumerate(planes):
+        ph = _ct.read_header(blob).header
+        out.append(
+            {
+                "frame": i // s,
+                "sample": i % s,
+                "bytes": len(blob),
+                "mode": ph.mode,
+                "wavelet": ph.wavelet,
+                "levels": ph.levels,
+                "params": dict(ph.params),
+            }
+        )
+    return out
 
 
 def decode(
