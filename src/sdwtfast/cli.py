@@ -101,7 +101,8 @@ def _read_object(p: Path) -> tuple[np.ndarray, dict[str, Any], dict[str, Any]]:
     if _is_nifti(p):
         nifti = _nifti_module()
         obj = nifti.read(p)
-        return obj.pixels, {"samples": 1, "metadata": nifti.metadata_bytes(obj)}, {}
+        samples = obj.pixels.shape[-1] if obj.pixels.ndim == 4 else 1  # RGB24 / RGBA32
+        return obj.pixels, {"samples": samples, "metadata": nifti.metadata_bytes(obj)}, {}
     from . import dicom
 
     obj = dicom.read(p)

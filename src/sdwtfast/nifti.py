@@ -269,6 +269,30 @@ def _coded(a: np.ndarray, path: str) -> np.ndarray:
     raise InvalidInputError(f"{path}: {dt} data ({dt.kind!r} kind) cannot be coded exactly")
 
 
+_COLOUR_FIELDS = (("R", "G", "B"), ("R", "G", "B", "A"))
+"""The fields of NIfTI's RGB24 and RGBA32 voxels (nibabel's structured uint8 dtypes)."""
+
+
+def _colour_fields(dtype: np.dtype) -> tuple[str, ...] | None:
+    names = dtype.names
+    if names in _COLOUR_FIELDS and all(dtype[n] == np.uint8 for n in names):
+        return names
+    return None
+
+
+def _frames_and_samples(data: np.ndarray, path: str) -> np.ndarray:
+    """``(n, h, w)`` frames, or ``(n, h, w, s)`` for RGB24 / RGBA32 voxels (samples 3 / 4)."""
+    fields = _colour_fields(data.dtype)
+    if data.dtype.names is not None and fields is None:
+        raise InvalidInputError(
+            f"{path}: structured voxels {data.dtype} are not RGB24 / RGBA32; they cannot be "
+            "coded exactly"
+        )
+    if fields is None:
+        return frames_of(_coded(data, path))
+    return np.stack([frames_of(np.asarray(data[f])) for f in fields], axis=-1)
+
+
 def read(path: str | os.PathLike[str]) -> NiftiObject:
     """Read a ``.nii`` or ``.nii.gz`` volume (NIfTI-1 or NIfTI-2, either byte order).
 
@@ -281,14 +305,16 @@ def read(path: str | os.PathLike[str]) -> NiftiObject:
     -------
     NiftiObject
         The frames (``(n, h, w)``: slices along the third axis, then the fourth and higher
-        axes; see :class:`NiftiObject` for the order and how the shape is restored), the raw
+        axes; see :class:`NiftiObject` for the order and how the shape is restored;
+        ``(n, h, w, 3)`` / ``(n, h, w, 4)`` for RGB24 / RGBA32 voxels), the raw
         header and extension bytes, the affine, shape and stored dtype.
 
     Raises
     ------
     InvalidInputError
         The file cannot be read, or its data cannot be coded exactly (floats with fractions
-        or non-finite values, values no 16-bit type holds, complex or RGB data, no voxels).
+        or non-finite values, values no 16-bit type holds, complex or structured data other
+        than RGB24 / RGBA32, no voxels).
     UnsupportedFormatError
         Not a NIfTI file, or a ``.hdr`` / ``.img`` pair.
     CorruptStreamError
@@ -308,7 +334,7 @@ def read(path: str | os.PathLike[str]) -> NiftiObject:
     except Exception as exc:
         raise CorruptStreamError(f"{p}: nibabel cannot read the voxel data: {exc}") from exc
     return NiftiObject(
-        pixels=frames_of(_coded(data, p)),
+        pixels=_frames_and_samples(data, p),
         header_bytes=raw[:size],
         extension_bytes=raw[size:offset],
         affine=np.array(img.affine, dtype=np.float64),
@@ -341,7 +367,7 @@ def metadata_bytes(obj: NiftiObject) -> bytes:
         "format": _VERSION,
         "nifti": obj.version,
         "shape": list(obj.shape),
-        "dtype": obj.dtype.str,
+        "dtype": obj.dtype.str if obj.dtype.names is None else obj.dtype.descr,
         "frames": int(np.prod(s[2:], dtype=np.int64)),
         "header": len(obj.header_bytes),
     }
@@ -381,7 +407,8 @@ def from_metadata(data: bytes | bytearray | memoryview) -> NiftiObject:
         desc = json.loads(js)
         fmt, version = int(desc["format"]), int(desc["nifti"])
         shape = tuple(int(d) for d in desc["shape"])
-        dtype = np.dtype(desc["dtype"])
+        dt = desc["dtype"]
+        dtype = np.dtype(dt if isinstance(dt, str) else [(str(n), str(t)) for n, t in dt])
         size = int(desc["header"])
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptStreamError(f"NIfTI metadata: unparsable description: {exc}") from exc
@@ -434,9 +461,19 @@ def to_image(obj: NiftiObject, pixels: np.ndarray | None = None) -> Any:
     px = obj.pixels if pixels is None else np.asarray(pixels)
     if px is None:
         raise InvalidInputError("to_image needs pixels (the object came from metadata alone)")
-    if px.ndim == 2:
+    fields = _colour_fields(obj.dtype)
+    if px.ndim == 2 or (fields is not None and px.ndim == 3):
         px = px[None]
-    vol = volume_of(_stored(px, obj.dtype), obj.shape)
+    if fields is None:
+        vol = volume_of(_stored(px, obj.dtype), obj.shape)
+    else:
+        if px.ndim != 4 or px.shape[-1] != len(fields):
+            raise CorruptStreamError(
+                f"the decoded pixels {px.shape} are not {len(fields)} samples per voxel"
+            )
+        vol = np.empty(obj.shape, obj.dtype)
+        for i, f in enumerate(fields):
+            vol[f] = volume_of(_stored(px[..., i], np.dtype(np.uint8)), obj.shape)
     raw = obj.prefix + vol.tobytes(order="F")
     try:
         img = _IMAGE_CLASSES[obj.version].from_bytes(raw)
@@ -473,7 +510,8 @@ def encode_nifti(path: str | os.PathLike[str], **encode_kwargs: Any) -> bytes:
     from . import api
 
     obj = read(path)
-    return api.encode(obj.pixels, samples=1, metadata=metadata_bytes(obj), **encode_kwargs)
+    samples = obj.pixels.shape[-1] if obj.pixels.ndim == 4 else 1
+    return api.encode(obj.pixels, samples=samples, metadata=metadata_bytes(obj), **encode_kwargs)
 
 
 def decode_to_nifti(

@@ -144,7 +144,9 @@ def _read(item: Item, src: str) -> tuple[np.ndarray, dict[str, Any], list[str]]:
         from .. import nifti
 
         obj = nifti.read(item.path)
-        return obj.pixels, {"samples": 1, "metadata": nifti.metadata_bytes(obj)}, [item.rel]
+        samples = obj.pixels.shape[-1] if obj.pixels.ndim == 4 else 1  # RGB24 / RGBA32
+        kw = {"samples": samples, "metadata": nifti.metadata_bytes(obj)}
+        return obj.pixels, kw, [item.rel]
     from ..cli import read_image
 
     arr, meta = read_image(item.path)
