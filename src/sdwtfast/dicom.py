@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from . import validate
 from .errors import CorruptStreamError, InvalidInputError, SdwtError, UnsupportedFormatError
 
 try:  # pydicom is a dependency of the package; the import error is made ours all the same.
@@ -383,7 +384,7 @@ def read(path: str | os.PathLike[str]) -> DicomObject:
     CorruptStreamError
         Truncated or undecodable pixel data, an unreadable file.
     """
-    p = os.fspath(path)
+    p = validate.path(path, "DICOM path")
     if os.path.isdir(p):
         return _read_folder(p)
     if not os.path.exists(p):
@@ -862,7 +863,7 @@ def write(
         datasets = [datasets]
     if not datasets:
         raise InvalidInputError("no datasets to write")
-    p = os.fspath(path)
+    p = validate.path(path, "DICOM path")
     targets = _targets(p, len(datasets))
     if len(targets) > 1 or targets[0] != p:
         try:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from . import validate
 from .errors import CorruptStreamError, InvalidInputError, UnsupportedFormatError
 
 try:
@@ -320,7 +321,7 @@ def read(path: str | os.PathLike[str]) -> NiftiObject:
     CorruptStreamError
         Truncated (the file ends before its voxel data do) or a malformed header.
     """
-    p = os.fspath(path)
+    p = validate.path(path, "NIfTI path")
     raw = _raw_bytes(p)
     img, version, offset = _parse(raw, p)
     hdr = img.header
@@ -592,7 +593,7 @@ def write(path: str | os.PathLike[str], img: Any, *, force: bool = False) -> Non
     """
     from .safefile import write_atomic
 
-    p = os.fspath(path)
+    p = validate.path(path, "NIfTI path")
     name = os.path.basename(p).lower()
     if not name.endswith(_SUFFIXES):
         raise InvalidInputError(f"{p}: a NIfTI output is named .nii or .nii.gz")

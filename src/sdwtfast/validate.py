@@ -26,6 +26,7 @@ __all__ = [
     "default_levels",
     "max_pixels",
     "declared_size",
+    "path",
 ]
 
 DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.int16))
@@ -188,3 +189,15 @@ def declared_size(samples: int, limit: int, what: str) -> None:
             f"{what} declares {samples} samples, more than max_pixels={limit}:"
             " pass a larger max_pixels to decode it"
         )
+
+
+def path(value: object, what: str = "path") -> str:
+    """``value`` as a file-system path (str, bytes or os.PathLike), or InvalidInputError."""
+    import os
+
+    if isinstance(value, (str, bytes, os.PathLike)):
+        p = os.fspath(value)
+        p = os.fsdecode(p) if isinstance(p, bytes) else p
+        if p and "\0" not in p:
+            return p
+    raise InvalidInputError(f"{what} must be a file or folder path, got {value!r:.80}")

@@ -459,8 +459,12 @@ class Sdwtfast(Codec):
         """The decoded chunk (``own_dtype``: in the dtype the encoder recorded, if any)."""
         if isinstance(buf, (bytes, bytearray, memoryview)):
             data: Any = buf
-        else:
+        elif isinstance(buf, np.ndarray):
             data = memoryview(ensure_contiguous_ndarray(buf)).cast("B")
+        else:
+            raise InvalidInputError(
+                f"a chunk to decode must be bytes-like, not {type(buf).__name__}"
+            )
         if self.encrypted and self._key is None and not api.info(data)["encrypted"]:
             raise AuthenticationError(
                 "the chunk is not encrypted although its codec is ('encrypted': true): "

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .. import validate
 from ..errors import InvalidInputError
 
 __all__ = ["Item", "walk", "unique", "check_roots", "OUTPUT_SUFFIX", "KINDS"]
@@ -87,7 +88,8 @@ def check_roots(src: str | os.PathLike, dst: str | os.PathLike) -> tuple[Path, P
     InvalidInputError
         SRC does not exist or is not a folder or file; DST and SRC overlap.
     """
-    s, d = Path(src).resolve(), Path(dst).resolve()
+    s = Path(validate.path(src, "SRC")).resolve()
+    d = Path(validate.path(dst, "DST")).resolve()
     if not s.exists():
         raise InvalidInputError(f"{src}: no such file or folder")
     if d.exists() and not d.is_dir():

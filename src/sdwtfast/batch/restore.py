@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import validate
 from ..errors import AuthenticationError, InvalidInputError, KeyRequiredError, SdwtError
 from .journal import Journal
 from .settings import Secrets
@@ -116,7 +117,8 @@ def restore(
     """
     import json
 
-    d, o = Path(dst).resolve(), Path(out).resolve()
+    d = Path(validate.path(dst, "DST")).resolve()
+    o = Path(validate.path(out, "OUT")).resolve()
     if o == d or d in o.parents:
         raise InvalidInputError(f"{out} lies inside the archive {dst}: restore elsewhere")
     secrets = Secrets.of(key, passphrase)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import validate
 from ..errors import AuthenticationError, KeyRequiredError, SdwtError
 from . import executors
 from .journal import RESERVED, Journal
@@ -154,7 +155,7 @@ def verify(
     KeyRequiredError, AuthenticationError
         A sealed archive without its key, or with another.
     """
-    d = Path(dst).resolve()
+    d = Path(validate.path(dst, "DST")).resolve()
     secrets = Secrets.of(key, passphrase)
     with Journal(d, writable=False) as journal:
         need_key(journal.meta(), secrets)

@@ -15,6 +15,7 @@ import secrets
 import stat
 import sys
 
+from .. import validate
 from ..errors import InvalidInputError, UnsupportedFormatError
 from .constants import KEY_FILE_COMMENT, KEY_FILE_MAX_BYTES, KEY_FILE_TAG, KEY_SIZE
 from .keys import Key
@@ -117,7 +118,7 @@ def generate_key_file(path: str | os.PathLike[str]) -> Key:
     OSError
         The directory is not writable.
     """
-    path = os.fspath(path)
+    path = validate.path(path, "key file")
     key = Key.generate()
     content = _format_key_file(key)
     directory = os.path.dirname(os.path.abspath(path))
@@ -158,7 +159,7 @@ def load_key_file(path: str | os.PathLike[str], *, check_permissions: bool = Tru
     OSError
         The file cannot be opened.
     """
-    path = os.fspath(path)
+    path = validate.path(path, "key file")
     # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a symlink planted in
     # place of the key file is refused (the type check below then refuses what is not a file)
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
