@@ -136,6 +136,8 @@ def test_detector_rank_option():
         {"min_fraction": -0.1},
         {"min_fraction": 1.5},
         {"min_fraction": "x"},
+        {"method": "svd"},
+        {"method": None},
     ],
 )
 def test_detector_bad_options(kwargs):
@@ -158,6 +160,50 @@ def test_detector_bad_options(kwargs):
 def test_detector_bad_images(img):
     with pytest.raises(InvalidInputError):
         detect_roi(img)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = int((a | b).sum())
+    return 1.0 if union == 0 else int((a & b).sum()) / union
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fast_detector_agrees_with_the_exact_one(seed):
+    """The fast method (truncated randomised SVD) finds the mask the full SVD finds (measured
+    IoU >= 0.99 on every development image: bench/bench_roi_speed.py)."""
+    rng = np.random.default_rng(seed)
+    img, lesion = lesion_image(cy=int(rng.integers(40, 200)), cx=int(rng.integers(40, 200)))
+    fast, exact = detect_roi(img), detect_roi(img, method="exact")
+    assert fast[lesion].mean() >= 0.9
+    assert _iou(fast, exact) >= 0.95
+    for kw in ({"rank": 3}, {"block": 4}, {"min_fraction": 0.3}):
+        assert _iou(detect_roi(img, **kw), detect_roi(img, method="exact", **kw)) >= 0.9
+
+
+def test_fast_detector_on_ct_matches_exact(ct):
+    assert _iou(detect_roi(ct), detect_roi(ct, method="exact")) >= 0.98
+
+
+def test_fast_detector_is_deterministic_and_restores_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    img, _ = lesion_image(h=300, w=200, seed=5)
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    masks = [detect_roi(img) for _ in range(3)]
+    assert all(np.array_equal(masks[0], m) for m in masks)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
+
+
+def test_fast_detector_in_threads_at_once():
+    """Frames coded in threads detect at once: same masks, the BLAS setting restored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    imgs = [lesion_image(h=200, w=200, seed=s)[0] for s in range(6)]
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    with ThreadPoolExecutor(3) as ex:
+        got = list(ex.map(detect_roi, imgs))
+    assert all(np.array_equal(g, detect_roi(i)) for g, i in zip(got, imgs, strict=True))
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
 
 
 # --------------------------------------------------------------------------- resolve_roi

@@ -115,6 +115,7 @@ def encode(
     metadata: bytes | None = None,
     colour_transform: bool | None = None,
     workers: int | None = None,
+    effort: int | None = None,
 ) -> bytes:
     """Encode an image into an sdwtfast container.
 
@@ -169,7 +170,13 @@ def encode(
         Three samples: the reversible colour transform (JPEG 2000's RCT) before coding (None:
         when exact and lossless or at a rate; False: the samples as they are, e.g. YBR).
     workers : int, optional
-        Threads coding frames at once (default: the CPUs).
+        Threads coding frames at once, and that one frame's two ROI coders may use (default:
+        the CPUs; 1: one thread, e.g. one process per core in an archive).
+    effort : int, optional
+        1 (fastest) .. 9 (smallest), default 7 (:mod:`sdwtfast.coders.select`): 5-8 code a
+        lossless or near-lossless ROI with both ROI coders and keep the smaller stream (the
+        streams of before efforts existed); 1-4 decide the coder from a sample of the image
+        and code it once (about half the CPU). Rate mode is the same at every effort.
 
     Returns
     -------
@@ -199,6 +206,8 @@ def encode(
         wavelet=wavelet,
         preprocess=preprocess,
         levels=levels,
+        effort=effort,
+        workers=workers,
     )
     if layout == "hw":
         return _encode_2d(a, roi, kw, key, passphrase, metadata, report)
@@ -251,11 +260,13 @@ def _encode_2d(
     fidelity = opts.fidelity(frame.roi_pixels)
     if fidelity.mode == "rate":
         sealed = _ct.sealing(key, passphrase)
-        roi_coded = _fit_rate(frame, fidelity, base, bg, opts.preprocess, sealed)
+        roi_coded = [_fit_rate(frame, fidelity, base, bg, opts.preprocess, sealed)]
     else:
-        roi_coded = coders.code_roi(frame, fidelity)
+        roi_coded = coders.code_roi_sections(
+            frame, fidelity, effort=opts.effort, threads=opts.threads
+        )
     stamp["roi_code"] = time.perf_counter()
-    coded = base + [roi_coded] + bg
+    coded = base + roi_coded + bg
     header, sections = _assemble(frame, coded, opts.preprocess)
     blob = _ct.pack(header, sections, key=key, passphrase=passphrase)
     stamp["container"] = time.perf_counter()
@@ -472,9 +483,7 @@ def _decode_2d(hdr: _ct.Header, secs: dict[_ct.SectionType, bytes]) -> np.ndarra
         raise CorruptStreamError("container needs exactly one ROI or PRED section")
     frame = _frame_of(hdr, secs)
     p = hdr.params
-    img = coders.roi_decoder(roi_types[0], base).decode(
-        frame, base, hdr.wavelet, p, secs[roi_types[0]]
-    )
+    img = coders.decode_roi(roi_types[0], base, frame, hdr.wavelet, p, secs)
     if frame.mask is not None:
         bg = coders.background_coder(p.get("bg"), decoding=True)
         bimg = bg.decode(frame, p, secs[_ct.SectionType.BACKGROUND], hdr.model_sha256, hdr.model_id)

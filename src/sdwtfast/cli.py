@@ -266,6 +266,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
         background_quality=_bg_quality(args.background_quality),
         wavelet=args.wavelet,
         preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
+        effort=args.effort,
         report=rep,
         **kw,
         **_key_args(args),
@@ -722,6 +723,11 @@ def _add_encode(sub: Any, keys: Any) -> None:
         help="force this wavelet: the ROI is EZW coded, no predictive alternative",
     )
     e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
+    e.add_argument(
+        "--effort",
+        type=int,
+        help="1 (fastest) .. 9 (smallest); default 7: both ROI coders, the smaller kept",
+    )
     e.add_argument("--force", action="store_true", help="overwrite the output")
     keys(e)
     e.set_defaults(fn=cmd_encode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,9 +11,10 @@ import numpy as np
 
 from . import coders, limits, pyramid
 from .coders.base import Fidelity
+from .coders.select import DEFAULT_EFFORT, EFFORTS
 from .errors import InvalidInputError
 
-__all__ = ["EncodeOptions"]
+__all__ = ["EncodeOptions", "EFFORTS", "DEFAULT_EFFORT"]
 
 
 def _positive_number(value: object) -> bool:
@@ -22,6 +24,28 @@ def _positive_number(value: object) -> bool:
         and math.isfinite(float(value))
         and float(value) > 0
     )
+
+
+def _check_effort(effort: object) -> int:
+    """``effort`` as an int of :data:`EFFORTS` (None: :data:`DEFAULT_EFFORT`)."""
+    if effort is None:
+        return DEFAULT_EFFORT
+    if isinstance(effort, (bool, np.bool_)) or not isinstance(effort, (int, np.integer)):
+        raise InvalidInputError(f"effort must be an int from 1 to 9, got {effort!r}")
+    if int(effort) not in EFFORTS:
+        raise InvalidInputError(f"effort must be from 1 (fastest) to 9 (smallest), got {effort}")
+    return int(effort)
+
+
+def _check_workers(workers: object) -> int | None:
+    """``workers`` as a positive int, or None (the CPUs)."""
+    if workers is None:
+        return None
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer)):
+        raise InvalidInputError(f"workers must be a positive int or None, got {workers!r}")
+    if int(workers) < 1:
+        raise InvalidInputError(f"workers must be at least 1, got {workers}")
+    return int(workers)
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,8 @@ class EncodeOptions:
     background_quality: object = None
     wavelet: str | None = None
     preprocess: tuple[str, ...] = ()
+    effort: int = DEFAULT_EFFORT
+    workers: int | None = None
 
     @classmethod
     def check(
@@ -48,6 +74,8 @@ class EncodeOptions:
         background_quality: object = None,
         wavelet: object = None,
         preprocess: object = (),
+        effort: object = None,
+        workers: object = None,
     ) -> EncodeOptions:
         """Validate the arguments of :func:`sdwtfast.encode`.
 
@@ -87,7 +115,14 @@ class EncodeOptions:
             quality,
             wavelet,
             tuple(preprocess),
+            _check_effort(effort),
+            _check_workers(workers),
         )
+
+    @property
+    def threads(self) -> int:
+        """Threads one plane's coders may use: ``workers`` (default: the CPUs)."""
+        return self.workers if self.workers is not None else (os.cpu_count() or 1)
 
     def fidelity(self, roi_pixels: int) -> Fidelity:
         """The ROI's fidelity for a ROI of ``roi_pixels`` pixels."""

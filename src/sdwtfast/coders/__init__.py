@@ -8,6 +8,9 @@ coder                     section     fidelity                                  
 :class:`.pred.Predictive` PRED        lossless, near-lossless (prediction)         no
 ========================  ==========  ===========================================  ========
 
+A lossless whole image with a sparse histogram may be coded as the ranks of its values, with
+their table in a ``VALUE_MAP`` section (:mod:`.valuemap`; the rule is :mod:`.select`'s).
+
 Background coders, by the name ``background=`` takes: ``wavelet`` (default), ``lossless``,
 ``learned`` (:mod:`.backgrounds`). Which ROI stream is kept is :mod:`.select`'s rule.
 
@@ -18,13 +21,16 @@ line in :mod:`.select`).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..container import SectionType
 from ..errors import CorruptStreamError, InvalidInputError
+from . import valuemap
 from .backgrounds import LearnedBackground, LosslessBackground, WaveletBackground
 from .base import BackgroundCoder, Coded, Fidelity, Frame, RoiCoder
 from .ezw import EzwExact, EzwRate
 from .pred import Predictive
-from .select import code_roi
+from .select import code_roi, code_roi_sections
 
 __all__ = [
     "ROI_CODERS",
@@ -33,6 +39,8 @@ __all__ = [
     "roi_decoder",
     "background_coder",
     "code_roi",
+    "code_roi_sections",
+    "decode_roi",
     "Frame",
     "Fidelity",
     "Coded",
@@ -54,6 +62,28 @@ def roi_decoder(section: SectionType, mode: str) -> RoiCoder:
         if c.section == section and mode in c.modes:
             return c
     raise CorruptStreamError(f"no ROI coder reads a {section.name} section in mode {mode!r}")
+
+
+def decode_roi(
+    section: SectionType,
+    mode: str,
+    frame: Frame,
+    wavelet: str,
+    params: dict,
+    sections: dict[SectionType, bytes],
+) -> np.ndarray:
+    """The ROI's values of a container: its ``section``'s stream (ROI or PRED) decoded by
+    :func:`roi_decoder`'s coder, through the ``VALUE_MAP`` table when there is one."""
+    coder = roi_decoder(section, mode)
+    table = sections.get(SectionType.VALUE_MAP)
+    if table is None:
+        return coder.decode(frame, mode, wavelet, params, sections[section])
+    if mode != "lossless" or frame.mask is not None:
+        raise CorruptStreamError("a VALUE_MAP belongs to a lossless whole image only")
+    values = valuemap.read_table(table, frame.vmin, frame.vmax)
+    rank = valuemap.rank_frame(frame, int(values.size))
+    ranks = coder.decode(rank, mode, wavelet, params, sections[section])
+    return valuemap.expand(ranks, values, frame.vmin)
 
 
 def background_coder(name: object, *, decoding: bool = False) -> BackgroundCoder:

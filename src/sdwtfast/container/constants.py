@@ -14,11 +14,11 @@ from .. import limits
 
 MAGIC = b"\x89SDW\r\n\x1a\n"
 """Eight bytes every container starts with (PNG-style: catches text-mode transfers)."""
-FORMAT_VERSION = (1, 1)
+FORMAT_VERSION = (1, 2)
 """(major, minor): the newest version this build writes and reads. A file is written with the
 lowest minor version that describes it: 1.0 unless it holds frames (FRAME_INDEX / FRAMES,
-1.1), so that files of 1.0 stay byte for byte what they were. Readers refuse another major
-version."""
+1.1) or a value table (VALUE_MAP, 1.2), so that files of 1.0 and 1.1 stay byte for byte what
+they were. Readers refuse another major version."""
 SEALED_VERSION = (2, 0)
 """The version of every encrypted file this build writes: its plain header holds only what
 opening it needs (prefix, encryption block, CRC); the image header travels sealed, as the

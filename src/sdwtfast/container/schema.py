@@ -83,6 +83,12 @@ class SectionType(enum.IntEnum):
     that the plain header of an encrypted file says nothing about its pixels. Writers never
     pass it in: :func:`~sdwtfast.container.pack` adds it, :func:`~sdwtfast.container.unpack`
     removes it."""
+    VALUE_MAP = 0x0009
+    """Version 1.2 (plain files; sealed files stay 2.0): the table of the image's distinct
+    values, whose ranks the ROI or PRED section codes (sparse-histogram compaction, lossless
+    whole images only): ``u16`` little-endian ``value - vmin`` for each, strictly increasing,
+    the first 0 and the last ``vmax - vmin``. Readers older than this type refuse such files
+    (an unknown required section)."""
     END = 0xFFFF
     """End marker (written by :func:`~sdwtfast.container.pack`; never passed in)."""
 
@@ -95,9 +101,16 @@ MINOR_1_TYPES = frozenset({SectionType.FRAME_INDEX, SectionType.FRAMES})
 """Section types that make a file version 1.1."""
 
 
+MINOR_2_TYPES = frozenset({SectionType.VALUE_MAP})
+"""Section types that make a plain file version 1.2."""
+
+
 def minor_version(sections: Iterable[Section]) -> int:
     """The minor format version a container of ``sections`` is written with."""
-    return 1 if any(s.type in MINOR_1_TYPES for s in sections) else 0
+    types = {s.type for s in sections}
+    if types & MINOR_2_TYPES:
+        return 2
+    return 1 if types & MINOR_1_TYPES else 0
 
 
 @dataclass(frozen=True)
