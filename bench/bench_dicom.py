@@ -55,8 +55,9 @@ def _files() -> list[str]:
     return sorted(out, key=lambda p: Path(p).name)
 
 
-def _orthanc_verdict(server, out: Path, pixels: np.ndarray) -> str:
-    """Store ``out`` in Orthanc, fetch it back, compare its stored values with ``pixels``."""
+def _orthanc_verdict(server, out: Path, pixels: np.ndarray, source: str) -> str:
+    """Store ``out`` in Orthanc, fetch it back, compare its stored values with ``pixels``
+    (when Orthanc refuses it, whether it refuses the source as well)."""
     import urllib.error
 
     if server is None:
@@ -65,7 +66,11 @@ def _orthanc_verdict(server, out: Path, pixels: np.ndarray) -> str:
         reply = server.store(out.read_bytes())
         data = server.request("GET", f"/instances/{reply['ID']}/file")
     except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
-        return f"refused: {str(exc)[:40]}"
+        try:
+            server.store(Path(source).read_bytes())
+        except (urllib.error.URLError, OSError, KeyError, ValueError):
+            return "no: the source is refused too (no Study / Series UID)"
+        return f"REFUSED: {str(exc)[:40]}"
     with tempfile.NamedTemporaryFile(suffix=".dcm") as f:
         f.write(data)
         f.flush()
@@ -89,7 +94,7 @@ def row(path: str, tmp: Path, server=None) -> str:
     same = back.shape == obj.pixels.shape and np.array_equal(back, obj.pixels)
     before, after = _errors(path), _errors(str(out))
     new = "n/a" if before is None or after is None else str(len(after - before))
-    orthanc = _orthanc_verdict(server, out, obj.pixels)
+    orthanc = _orthanc_verdict(server, out, obj.pixels, path)
     ts = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "?"))
     return (
         f"| {name} | {obj.pixels.shape[0]} | {obj.samples} | {getattr(ds, 'BitsStored', '?')} | "
