@@ -144,6 +144,8 @@ def test_bombs_name_the_limit():
         background.decode(small, shape=(64, 65))
     with pytest.raises(SdwtError):
         ezw.decode_image(b["ezw stream 16384^2"][1], max_pixels=0)
+    with pytest.raises(LimitExceededError, match="max_pixels"):
+        sdwtfast.codec.roi_mask(b["hybrid 16384^2"][1])
 
 
 @pytest.mark.slow

@@ -515,9 +515,16 @@ def roi_mask(
     *,
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
+    max_pixels: int = limits.DEFAULT_MAX_DECODE_PIXELS,
 ) -> np.ndarray | None:
-    """The ROI stored in a container, as a pixel mask (None: the whole image is the ROI)."""
+    """The ROI stored in a container, as a pixel mask (None: the whole image is the ROI).
+
+    ``max_pixels`` bounds the declared geometry before the mask is decoded, as for
+    :func:`decode`.
+    """
+    max_pixels = validate.max_pixels(max_pixels)
     hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    _check_declared_size(hdr, max_pixels)
     secs = {s.type: bytes(s.data) for s in sections}
     return _stored_mask(hdr, secs) if _ct.SectionType.MASK in secs else None
 
