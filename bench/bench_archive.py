@@ -247,7 +247,8 @@ def throughput(root: Path, n_files: int, workers: int) -> list[dict]:
     files = make_batch(src, n_files, seed=1, scale="bench")
     mb = sum(p.stat().st_size for p in files) / 1e6
     rows = []
-    configs = [("1 worker (in process)", {"workers": 1})]
+    configs = [("1 worker, 1 thread (in process)", {"workers": 1, "threads": 1})]
+    configs.append(("1 worker, threads on every CPU (in process)", {"workers": 1}))
     configs.append((f"{workers} workers (process pool)", {"workers": workers}))
     configs.append(
         (f"Dask LocalCluster, {workers} processes", {"workers": workers, "dask": "local"})
@@ -259,7 +260,7 @@ def throughput(root: Path, n_files: int, workers: int) -> list[dict]:
         rows.append(
             {
                 "config": label,
-                "cpu_s": cpu if kw == {"workers": 1} else None,  # children not all reaped
+                "cpu_s": cpu if kw.get("workers") == 1 else None,  # children not all reaped
                 "files": len(files),
                 "mb": mb,
                 "seconds": sec,

@@ -156,6 +156,7 @@ def archive(
     passphrase: str | bytes | None = None,
     by: str = "file",
     workers: int | None = None,
+    threads: int | None = None,
     dask: str | None = None,
     outputs: str = "workers",
     reencode: bool = False,
@@ -180,6 +181,9 @@ def archive(
     workers : int, optional
         Processes (default: the CPUs); 1 codes in this process. With ``dask="local"``: the
         LocalCluster's worker processes.
+    threads : int, optional
+        Threads one input's encode may use (its frames, its two ROI coders): by default all
+        the CPUs when one worker codes in this process, 1 when several workers share them.
     dask : str, optional
         ``"local"`` (a :class:`distributed.LocalCluster`) or a scheduler address
         ``tcp://HOST:PORT``. Needs ``pip install 'sdwtfast[dask]'``.
@@ -214,6 +218,10 @@ def archive(
     n = executors.default_workers() if workers is None else workers
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InvalidInputError(f"workers must be a positive int, not {workers!r}")
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 1
+    ):
+        raise InvalidInputError(f"threads must be a positive int or None, not {threads!r}")
     secrets = Secrets.of(key, passphrase)
     settings = Settings(
         roi,
@@ -236,7 +244,8 @@ def archive(
         items = plan.unique(list(plan.walk(s, d, by)))
         todo, gone = _prepare(journal, items, fp, d, retry_failed)
         prog.start(len(todo), sum(it.size for it in todo))
-        mode = (outputs == "workers", None if n == 1 and dask is None else 1)
+        default = None if n == 1 and dask is None else 1
+        mode = (outputs == "workers", default if threads is None else threads)
         tasks = _tasks(todo, settings, secrets, (s, d), mode)
         coded = _consume(_results(tasks, n, dask), journal, prog, d)
         summary = _summarize(journal, items, coded, gone, t0)
