@@ -175,6 +175,24 @@ def test_roots_must_not_overlap(tmp_path, ct):
         sdwtfast.archive(src / "..", src / "x", progress=None)
 
 
+def test_effort_is_an_archive_option(tmp_path, ct):
+    """--effort reaches every input's encode and the journal; a bad value is refused before
+    any input is read (not once per input)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    np.save(src / "a.npy", ct[:64, :64])
+    with pytest.raises(InvalidInputError, match="effort"):
+        sdwtfast.archive(src, tmp_path / "bad", effort=0, progress=None)
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+    dst = tmp_path / "dst"
+    assert main(["archive", str(src), str(dst), "--quiet", "--effort", "1"]) == 0
+    (row,) = _rows(dst).values()
+    assert json.loads(row["options"])["effort"] == 1
+    blob = (dst / row["output"]).read_bytes()
+    assert np.array_equal(sdwtfast.decode(blob), ct[:64, :64])
+    assert blob == sdwtfast.encode(ct[:64, :64], effort=1)
+
+
 def test_json_progress_lines(mixed, tmp_path, capsys):
     assert main(["archive", str(mixed), str(tmp_path / "d"), "--json", "--workers", "1"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]

@@ -569,6 +569,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
             background_quality=_bg_quality(args.background_quality),
             wavelet=args.wavelet,
             preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
+            effort=args.effort,
             by=args.by,
             workers=args.workers,
             dask=args.scheduler or args.dask,
@@ -628,13 +629,7 @@ def _add_archive(sub: Any, keys: Any) -> None:
     )
     a.add_argument("src")
     a.add_argument("dst")
-    a.add_argument("--roi", help="as for encode: 'auto', 'none', boxes or a mask .npy")
-    a.add_argument("--roi-max-error", type=int, default=0, help="as for encode (0: lossless)")
-    a.add_argument("--roi-bpp", type=float, help="as for encode")
-    a.add_argument("--background", default="wavelet", choices=("wavelet", "learned", "lossless"))
-    a.add_argument("--background-quality", help="as for encode")
-    a.add_argument("--wavelet", choices=("5/3", "9/7", "haar"), help="as for encode")
-    a.add_argument("--preprocess", help="as for encode")
+    _add_coding_options(a)
     a.add_argument(
         "--by",
         choices=("file", "series"),
@@ -689,6 +684,41 @@ def _add_key_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_coding_options(p: argparse.ArgumentParser) -> None:
+    """The options of sdwtfast.encode, shared by ``encode`` and ``archive``."""
+    p.add_argument("--roi", help="'auto', 'none', boxes 'y0,x0,y1,x1;...' or a mask .npy")
+    p.add_argument(
+        "--roi-max-error",
+        type=int,
+        default=0,
+        help="max |error| on ROI pixels (0 = lossless, the default)",
+    )
+    p.add_argument(
+        "--roi-bpp",
+        type=float,
+        help="ROI at this rate instead (9/7 EZW, or prediction with an error bound "
+        "or lossless when that has the lower MSE in the same budget)",
+    )
+    p.add_argument(
+        "--background",
+        default="wavelet",
+        choices=("wavelet", "learned", "lossless"),
+        help="coder outside the ROI (default wavelet: measured better than learned)",
+    )
+    p.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
+    p.add_argument(
+        "--wavelet",
+        choices=("5/3", "9/7", "haar"),
+        help="force this wavelet: the ROI is EZW coded, no predictive alternative",
+    )
+    p.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
+    p.add_argument(
+        "--effort",
+        type=int,
+        help="1 (fastest) .. 9 (smallest); default 7: both ROI coders, the smaller kept",
+    )
+
+
 def _add_encode(sub: Any, keys: Any) -> None:
     e = sub.add_parser(
         "encode",
@@ -697,37 +727,7 @@ def _add_encode(sub: Any, keys: Any) -> None:
     )
     e.add_argument("input")
     e.add_argument("output")
-    e.add_argument("--roi", help="'auto', 'none', boxes 'y0,x0,y1,x1;...' or a mask .npy")
-    e.add_argument(
-        "--roi-max-error",
-        type=int,
-        default=0,
-        help="max |error| on ROI pixels (0 = lossless, the default)",
-    )
-    e.add_argument(
-        "--roi-bpp",
-        type=float,
-        help="ROI at this rate instead (9/7 EZW, or prediction with an error bound "
-        "or lossless when that has the lower MSE in the same budget)",
-    )
-    e.add_argument(
-        "--background",
-        default="wavelet",
-        choices=("wavelet", "learned", "lossless"),
-        help="coder outside the ROI (default wavelet: measured better than learned)",
-    )
-    e.add_argument("--background-quality", help="learned level, or bpp for 'wavelet'")
-    e.add_argument(
-        "--wavelet",
-        choices=("5/3", "9/7", "haar"),
-        help="force this wavelet: the ROI is EZW coded, no predictive alternative",
-    )
-    e.add_argument("--preprocess", help="comma list: clean-border,contrast,wiener,wavelet-denoise")
-    e.add_argument(
-        "--effort",
-        type=int,
-        help="1 (fastest) .. 9 (smallest); default 7: both ROI coders, the smaller kept",
-    )
+    _add_coding_options(e)
     e.add_argument("--force", action="store_true", help="overwrite the output")
     keys(e)
     e.set_defaults(fn=cmd_encode)

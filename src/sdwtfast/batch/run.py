@@ -152,6 +152,7 @@ def archive(
     background_quality: float | int | None = None,
     wavelet: str | None = None,
     preprocess: Sequence[str] = (),
+    effort: int | None = None,
     key: Any = None,
     passphrase: str | bytes | None = None,
     by: str = "file",
@@ -172,8 +173,9 @@ def archive(
     src, dst : str or os.PathLike
         The source (a folder, or one file; never written) and the archive folder (created;
         it must not overlap ``src``).
-    roi, roi_max_error, roi_bpp, background, background_quality, wavelet, preprocess
-        As :func:`sdwtfast.encode`, for every input.
+    roi, roi_max_error, roi_bpp, background, background_quality, wavelet, preprocess, effort
+        As :func:`sdwtfast.encode`, for every input (``effort`` None: encode's default, and
+        the journal records no effort).
     key, passphrase
         Seal every container (as :func:`sdwtfast.encode`); never recorded.
     by : {"file", "series"}
@@ -223,6 +225,17 @@ def archive(
     ):
         raise InvalidInputError(f"threads must be a positive int or None, not {threads!r}")
     secrets = Secrets.of(key, passphrase)
+    from ..options import EncodeOptions
+
+    EncodeOptions.check(  # refuse bad options once, not once per input
+        roi_max_error=roi_max_error,
+        roi_bpp=roi_bpp,
+        background=background,
+        background_quality=background_quality,
+        wavelet=wavelet,
+        preprocess=tuple(preprocess),
+        effort=effort,
+    )
     settings = Settings(
         roi,
         roi_max_error,
@@ -233,6 +246,7 @@ def archive(
         tuple(preprocess),
         by,
         secrets.encryption,
+        effort,
     )
     prog = Progress(progress, out, err)
     s, d = plan.check_roots(src, dst)

@@ -48,6 +48,7 @@ class Settings:
     preprocess: tuple[str, ...] = ()
     by: str = "file"
     encryption: str = "none"
+    effort: int | None = None
 
     def __post_init__(self) -> None:
         if self.by not in BY:
@@ -66,6 +67,7 @@ class Settings:
             "background_quality": self.background_quality,
             "wavelet": self.wavelet,
             "preprocess": tuple(self.preprocess),
+            **({} if self.effort is None else {"effort": self.effort}),
         }
 
     def as_json(self) -> dict[str, Any]:
