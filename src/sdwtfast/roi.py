@@ -254,19 +254,24 @@ def _robust_low_rank(
     k = _auto_rank(s) if rank is None else rank
     k = max(1, min(k, len(s) - 1))
     approx = (u[:, :k] * s[:k]) @ vt[:k]
-    work = x
     for _ in range(iterations):
-        r = x - approx
-        sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-        if sigma <= 0:
+        work = _outliers_replaced(x, approx)
+        if work is None:
             break
-        out = np.abs(r) > 3.0 * sigma
-        if not out.any():
-            break
-        work = np.where(out, approx, x)
         u, s, vt = np.linalg.svd(work, full_matrices=False)
         approx = (u[:, :k] * s[:k]) @ vt[:k]
     return approx
+
+
+def _outliers_replaced(x: np.ndarray, approx: np.ndarray) -> np.ndarray | None:
+    """``x`` with the pixels whose residual exceeds 3 robust standard deviations (1.4826
+    MAD) replaced by ``approx``; None when there are none (the robust fit has converged)."""
+    r = x - approx
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    if sigma <= 0:
+        return None
+    out = np.abs(r) > 3.0 * sigma
+    return np.where(out, approx, x) if out.any() else None
 
 
 _BLAS_LOCK = threading.Lock()
@@ -363,14 +368,9 @@ def _fast_low_rank(
         k = max(1, min(k, min(x.shape) - 1))
         approx = (u[:, :k] * s[:k]) @ vt[:k]
         for _ in range(iterations):
-            r = x - approx
-            sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-            if sigma <= 0:
+            work = _outliers_replaced(x, approx)
+            if work is None:
                 break
-            out = np.abs(r) > 3.0 * sigma
-            if not out.any():
-                break
-            work = np.where(out, approx, x)
             q = _range_basis(work, vt.T, 1)
             u, s, vt = _truncated_svd(work, q)
             approx = (u[:, :k] * s[:k]) @ vt[:k]
