@@ -111,9 +111,9 @@ def make_batch(folder: Path, n: int, *, seed: int = 0, scale: str = "small") -> 
 
 
 def _env() -> dict:
-    env = dict(os.environ, **_ENV)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-    return env
+    """The subprocess runs the installed sdwtfast of this interpreter (never the source tree,
+    whose package has no compiled extension unless it is an editable install)."""
+    return dict(os.environ, **_ENV)
 
 
 def _reader(stream, q: queue.Queue) -> None:
@@ -127,9 +127,8 @@ def _one_run(src: Path, dst: Path, workers: int, kill_after: int | None, delay: 
     ``delay`` s when ``kill_after`` is None; returns what happened."""
     cmd = [sys.executable, "-m", "sdwtfast.cli", "archive", str(src), str(dst)]
     cmd += ["--workers", str(workers), "--json"]
-    p = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env()
-    )
+    err = tempfile.TemporaryFile(mode="w+")
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=_env())
     q: queue.Queue = queue.Queue()
     threading.Thread(target=_reader, args=(p.stdout, q), daemon=True).start()
     seen, t0, finished = 0, time.monotonic(), False
@@ -152,6 +151,11 @@ def _one_run(src: Path, dst: Path, workers: int, kill_after: int | None, delay: 
     if killed:
         p.send_signal(signal.SIGKILL)
     rc = p.wait()
+    err.seek(0)
+    text = "" if killed or rc == 0 else err.read()
+    err.close()
+    if rc not in (0, 1) and not killed or "Traceback" in text:  # 1: some inputs failed
+        raise RuntimeError(f"sdwtfast archive exited {rc}:\n{text[-2000:]}")
     return {"killed": killed, "results": seen, "finished": finished and not killed, "rc": rc}
 
 
