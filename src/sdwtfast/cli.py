@@ -257,22 +257,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
         img, meta = read_image(p)
         kw = {"samples": meta.get("samples", 1)} if img.ndim == 3 else {}
     rep = codec.EncodeReport()
-    blob = codec.encode(
-        img,
-        roi=_parse_roi(args.roi),
-        roi_max_error=args.roi_max_error,
-        roi_bpp=args.roi_bpp,
-        background=args.background,
-        background_quality=_bg_quality(args.background_quality),
-        wavelet=args.wavelet,
-        preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
-        effort=args.effort,
-        report=rep,
-        **kw,
-        **_key_args(args),
-    )
+    keys = _key_args(args)
+    blob = codec.encode(img, report=rep, **_coding_kwargs(args), **kw, **keys)
     _atomic_write(args.output, blob, force=args.force)
-    inf = codec.info(blob, **_key_args(args))
+    inf = codec.info(blob, **keys)
     raw = img.size * img.dtype.itemsize
     bpp = len(blob) * 8 / (img.size / max(1, inf["samples"]))
     frames = f"{inf['frames']} frame{'s' * (inf['frames'] > 1)}"
@@ -562,14 +550,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
         summary = archive.archive(
             args.src,
             args.dst,
-            roi=_parse_roi(args.roi),
-            roi_max_error=args.roi_max_error,
-            roi_bpp=args.roi_bpp,
-            background=args.background,
-            background_quality=_bg_quality(args.background_quality),
-            wavelet=args.wavelet,
-            preprocess=tuple(s for s in (args.preprocess or "").split(",") if s),
-            effort=args.effort,
+            **_coding_kwargs(args),
             by=args.by,
             workers=args.workers,
             dask=args.scheduler or args.dask,
@@ -682,6 +663,20 @@ def _add_key_options(p: argparse.ArgumentParser) -> None:
         metavar="VAR",
         help="read a passphrase from environment variable VAR",
     )
+
+
+def _coding_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of sdwtfast.encode that :func:`_add_coding_options` declares."""
+    return {
+        "roi": _parse_roi(args.roi),
+        "roi_max_error": args.roi_max_error,
+        "roi_bpp": args.roi_bpp,
+        "background": args.background,
+        "background_quality": _bg_quality(args.background_quality),
+        "wavelet": args.wavelet,
+        "preprocess": tuple(s for s in (args.preprocess or "").split(",") if s),
+        "effort": args.effort,
+    }
 
 
 def _add_coding_options(p: argparse.ArgumentParser) -> None:
