@@ -647,3 +647,48 @@ def test_roi_bpp_too_small_for_the_container_is_refused(ct):
         sdwtfast.encode(ct[:16, :16], roi_bpp=0.5)
     with pytest.raises(InvalidInputError, match="roi_bpp"):
         sdwtfast.encode(ct[:16, :16], roi_bpp=1e20)
+
+
+def test_an_opened_container_is_read_once(ct, monkeypatch):
+    """open_container reads, decrypts and stretches the passphrase once; decode, info,
+    metadata and roi_mask on it give what they give on the bytes, and a DICOM decode of a
+    passphrase file runs the key derivation once (it ran it once per call)."""
+    from sdwtfast import api, dicom
+    from sdwtfast import crypto as cr
+    from sdwtfast.container import files
+
+    fast = cr.Argon2Params(memory_kib=64, iterations=1, lanes=1)
+    pw = "correct horse"
+    from pydicom.data import get_testdata_file
+
+    from sdwtfast import container as C
+
+    img = ct[:64, :64]
+
+    plain = api.encode(img, roi=[(8, 8, 40, 40)], background="wavelet", metadata=b"m")
+    hdr, sections = C.unpack(plain)
+    blob = C.pack(hdr, sections, passphrase=pw, kdf_params=fast)
+    calls = {"n": 0}
+    real = files.crypto.derive_passphrase_key
+
+    def counted(*a, **k):
+        calls["n"] += 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(files.crypto, "derive_passphrase_key", counted)
+    op = api.open_container(blob, passphrase=pw)
+    assert calls["n"] == 1
+    assert np.array_equal(api.decode(op), api.decode(plain))
+    assert api.metadata(op) == b"m"
+    assert np.array_equal(api.roi_mask(op), api.roi_mask(plain))
+    full = api.info(op)
+    assert full["width"] == 64 and full["sealed"] and "sections" in full
+    assert calls["n"] == 1
+    with pytest.raises(sdwtfast.LimitExceededError):
+        api.decode(op, max_pixels=100)
+    dcm = dicom.encode_dataset(get_testdata_file("CT_small.dcm"))
+    h2, s2 = C.unpack(dcm)
+    sealed = C.pack(h2, s2, passphrase=pw, kdf_params=fast)
+    calls["n"] = 0
+    (ds,) = dicom.decode_to_dataset(sealed, passphrase=pw)
+    assert calls["n"] == 1 and ds.Rows == 128

@@ -36,6 +36,8 @@ __all__ = [
     "info",
     "metadata",
     "roi_mask",
+    "open_container",
+    "Opened",
     "EncodeReport",
     "BLOCK",
     "RoiSpec",
@@ -397,7 +399,7 @@ def _frame_of(hdr: _ct.Header, secs: dict[_ct.SectionType, bytes]) -> Frame:
 
 
 def decode(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | Opened,
     *,
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
@@ -408,7 +410,8 @@ def decode(
 
     Parameters
     ----------
-    data : bytes-like
+    data : bytes-like, or :class:`Opened`
+        The container, or what :func:`open_container` made of it (then read only once).
     key, passphrase : optional
         Needed for encrypted containers (:class:`~sdwtfast.errors.KeyRequiredError` otherwise).
     frame : int, optional
@@ -433,19 +436,77 @@ def decode(
     CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError,
     InvalidInputError (a frame the container does not have)
     """
-    max_pixels = validate.max_pixels(max_pixels)
-    plain = _ct.read_header(data).header
-    if plain is not None:
-        _check_declared_size(plain, max_pixels)
-    hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
-    if plain is None:
-        _check_declared_size(hdr, max_pixels)
-    secs = {s.type: bytes(s.data) for s in sections}
+    op = open_container(data, key=key, passphrase=passphrase, max_pixels=max_pixels)
+    hdr = op.header
+    secs = {s.type: bytes(s.data) for s in op.sections}
     if objects.is_object(secs):
         return objects.decode(_decode_plane, hdr, secs, frame)
     if frame is not None and (isinstance(frame, bool) or frame != 0):
         raise InvalidInputError(f"the container holds one frame; frame={frame!r} does not exist")
     return _decode_2d(hdr, secs)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A container read (and, if sealed, decrypted and authenticated) once, for several of
+    :func:`decode`, :func:`info`, :func:`metadata` and :func:`roi_mask` (:func:`open_container`).
+
+    Attributes
+    ----------
+    plain : container.ContainerInfo
+        What the plain header says (no image header for a sealed 2.0 file).
+    header : container.Header
+        The image header (the sealed one of a 2.0 file).
+    sections : list of container.Section
+    size : int
+        Bytes of the container.
+    """
+
+    plain: _ct.ContainerInfo
+    header: _ct.Header
+    sections: list
+    size: int
+
+
+def open_container(
+    data: bytes | bytearray | memoryview | Opened,
+    *,
+    key: KeyLike = None,
+    passphrase: str | bytes | None = None,
+    max_pixels: int | None = None,
+) -> Opened:
+    """Read, check and (with ``key`` / ``passphrase``) open a container once.
+
+    Pass the result to :func:`decode`, :func:`info`, :func:`metadata` or :func:`roi_mask` in
+    place of the bytes: the body is then parsed, and a passphrase stretched, once for all of
+    them (their ``key`` / ``passphrase`` are not used again).
+
+    Parameters
+    ----------
+    data : bytes-like, or an Opened (returned as it is, after the ``max_pixels`` check)
+    key, passphrase : optional
+        As :func:`decode`.
+    max_pixels : int, optional
+        As :func:`decode`: checked from the plain header before the body is read, or from
+        the sealed one right after decryption. None: not checked.
+
+    Raises
+    ------
+    CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError,
+    LimitExceededError, InvalidInputError
+    """
+    limit = None if max_pixels is None else validate.max_pixels(max_pixels)
+    if isinstance(data, Opened):
+        if limit is not None:
+            _check_declared_size(data.header, limit)
+        return data
+    plain = _ct.read_header(data)
+    if limit is not None and plain.header is not None:
+        _check_declared_size(plain.header, limit)
+    hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    if limit is not None and plain.header is None:
+        _check_declared_size(hdr, limit)
+    return Opened(plain, hdr, sections, memoryview(data).nbytes)
 
 
 def _check_declared_size(hd: _ct.Header, max_pixels: int) -> None:
@@ -495,7 +556,7 @@ def _decode_2d(hdr: _ct.Header, secs: dict[_ct.SectionType, bytes]) -> np.ndarra
 
 
 def metadata(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | Opened,
     *,
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
@@ -506,12 +567,12 @@ def metadata(
     ------
     CorruptStreamError, UnsupportedFormatError, KeyRequiredError, AuthenticationError
     """
-    _, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    sections = open_container(data, key=key, passphrase=passphrase).sections
     return next((bytes(s.data) for s in sections if s.type == _ct.SectionType.META), None)
 
 
 def roi_mask(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | Opened,
     *,
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
@@ -522,10 +583,9 @@ def roi_mask(
     ``max_pixels`` bounds the declared geometry before the mask is decoded, as for
     :func:`decode`.
     """
-    max_pixels = validate.max_pixels(max_pixels)
-    hdr, sections = _ct.unpack(data, key=key, passphrase=passphrase)
-    _check_declared_size(hdr, max_pixels)
-    secs = {s.type: bytes(s.data) for s in sections}
+    op = open_container(data, key=key, passphrase=passphrase, max_pixels=max_pixels)
+    hdr = op.header
+    secs = {s.type: bytes(s.data) for s in op.sections}
     return _stored_mask(hdr, secs) if _ct.SectionType.MASK in secs else None
 
 
@@ -560,7 +620,7 @@ _IMAGE_INFO = (
 
 
 def info(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | Opened,
     *,
     key: KeyLike = None,
     passphrase: str | bytes | None = None,
@@ -589,17 +649,21 @@ def info(
     CorruptStreamError, UnsupportedFormatError, AuthenticationError, KeyRequiredError
         As :func:`decode` (a key is never required: without it less is shown).
     """
-    ci = _ct.read_header(data)
-    hd, sections = ci.header, None
-    if not ci.encrypted or key is not None or passphrase is not None:
-        hd, sections = _ct.unpack(data, key=key, passphrase=passphrase)
+    if isinstance(data, Opened):
+        ci, hd, sections, size = data.plain, data.header, data.sections, data.size
+    else:
+        ci = _ct.read_header(data)
+        hd, sections, size = ci.header, None, memoryview(data).nbytes
+        if not ci.encrypted or key is not None or passphrase is not None:
+            op = open_container(data, key=key, passphrase=passphrase)
+            hd, sections = op.header, op.sections
     out: dict[str, Any] = {
         "version": ".".join(map(str, ci.version)),
         "encrypted": ci.encrypted,
         "key_source": ci.key_source,
         "sealed": ci.header is None,
         **dict.fromkeys(_IMAGE_INFO),
-        "size": memoryview(data).nbytes,
+        "size": size,
         "header_size": ci.header_size,
     }
     if hd is not None:

@@ -118,12 +118,12 @@ def _read_object(p: Path) -> tuple[np.ndarray, dict[str, Any], dict[str, Any]]:
     )
 
 
-def _monochrome1(data: bytes, keys: dict[str, Any]) -> bool:
-    """Whether the container holds a DICOM object whose PhotometricInterpretation is
+def _monochrome1(opened: Any) -> bool:
+    """Whether the opened container holds a DICOM object whose PhotometricInterpretation is
     MONOCHROME1 (its smallest value is white)."""
-    from . import codec
+    from . import api
 
-    meta = codec.metadata(data, **keys)
+    meta = api.metadata(opened)
     if meta is None:
         return False
     try:
@@ -275,7 +275,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
-    from . import codec
+    from . import api
 
     if _same_file(args.input, args.output):
         raise CliError("the output is the input: refusing to overwrite it", EXIT_USAGE)
@@ -300,19 +300,20 @@ def cmd_decode(args: argparse.Namespace) -> int:
         print(f"{out}: NIfTI volume")
         return 0
     display = out.suffix.lower() in (".png", ".tif", ".tiff")
-    inf = codec.info(data, **keys) if display else {}
+    opened = api.open_container(data, max_pixels=args.max_pixels, **keys)  # read once
+    inf = api.info(opened)
     if display and args.frame is None and inf["frames"] > 1:
         raise CliError(
             f"{args.input} holds {inf['frames']} frames: pass --frame k (0-based) for "
             f"{out.suffix}, or write .npy for all of them",
             EXIT_USAGE,
         )
-    img = codec.decode(data, frame=args.frame, max_pixels=args.max_pixels, **keys)
+    img = api.decode(opened, frame=args.frame, max_pixels=args.max_pixels)
     if display:
         if img.ndim == 3 and inf["frames"] > 1:
             img = img[0]
         img = _display(img, inf["bit_depth"], inf["signed"])
-        if _monochrome1(data, keys):  # DICOM: 0 is white; show it the right way round
+        if _monochrome1(opened):  # DICOM: 0 is white; show it the right way round
             img = (np.iinfo(img.dtype).max - img).astype(img.dtype)
     _write_image(args.output, img, args.force)
     print(f"{args.output}: {'x'.join(map(str, img.shape))} {img.dtype}")

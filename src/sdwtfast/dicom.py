@@ -753,15 +753,16 @@ def decode_to_dataset(
     KeyRequiredError, AuthenticationError
         As :func:`sdwtfast.decode`.
     """
-    from . import api
+    from . import api, limits
 
-    meta = api.metadata(blob, key=key, passphrase=passphrase)
+    limit = limits.DEFAULT_MAX_DECODE_PIXELS if max_pixels is None else max_pixels
+    opened = api.open_container(blob, key=key, passphrase=passphrase, max_pixels=limit)
+    meta = api.metadata(opened)  # the container is read (and decrypted) once for all three
     if meta is None:
         raise UnsupportedFormatError("the container holds no DICOM metadata (not from DICOM)")
     datasets = datasets_from_metadata(meta)
-    info = api.info(blob, key=key, passphrase=passphrase)
-    limit = {} if max_pixels is None else {"max_pixels": max_pixels}
-    pixels = api.decode(blob, key=key, passphrase=passphrase, **limit)
+    info = api.info(opened)
+    pixels = api.decode(opened, max_pixels=limit)
     samples = int(info.get("samples", 1))
     if pixels.ndim == (2 if samples == 1 else 3):
         pixels = pixels[np.newaxis]
@@ -781,7 +782,7 @@ def decode_to_dataset(
         pos += n
     lossless = bool(info.get("lossless", False))
     if not lossless:
-        _mark_lossy(datasets, source_bytes / max(1, len(blob)), _derivation(info))
+        _mark_lossy(datasets, source_bytes / max(1, info["size"]), _derivation(info))
     for ds, sm in zip(datasets, source_meta, strict=True):
         ds.file_meta = _new_file_meta(ds, sm if lossless else None)
         ds.preamble = b"\0" * 128

@@ -536,13 +536,15 @@ def decode_to_nifti(
     CorruptStreamError, KeyRequiredError, AuthenticationError
         As :func:`sdwtfast.decode`.
     """
-    from . import api
+    from . import api, limits
 
-    meta = api.metadata(blob, key=key, passphrase=passphrase)
+    limit = limits.DEFAULT_MAX_DECODE_PIXELS  # as sdwtfast.decode's default
+    opened = api.open_container(blob, key=key, passphrase=passphrase, max_pixels=limit)
+    meta = api.metadata(opened)  # read (and decrypted) once for both
     if meta is None:
         raise UnsupportedFormatError("the container holds no metadata (not made from NIfTI)")
     obj = from_metadata(meta)
-    return to_image(obj, api.decode(blob, key=key, passphrase=passphrase))
+    return to_image(obj, api.decode(opened, max_pixels=limit))
 
 
 # ---------------------------------------------------------------------------------------------
