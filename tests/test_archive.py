@@ -394,8 +394,28 @@ def test_full_disk_leaves_no_partial_file_and_resumes(tmp_path, bench, monkeypat
 # ---- kill -9 at random moments ---------------------------------------------------------------
 
 
+def _orphaned_fork_servers() -> set[int]:
+    """Fork servers (and their workers) of sdwtfast archive runs whose run is gone."""
+    out = set()
+    for pid in os.listdir("/proc"):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"multiprocessing.forkserver" in cmd and b"sdwtfast.batch.work" in cmd and ppid == 1:
+            out.add(int(pid))
+    return out
+
+
 def _kill_test(bench, tmp_path, files, kills):
+    before = _orphaned_fork_servers() if os.path.isdir("/proc") else set()
     res = bench.kill_test(tmp_path, files, kills, seed=11)
+    if os.path.isdir("/proc"):  # every killed run's pool and fork server end with it
+        deadline = time.monotonic() + 15
+        while _orphaned_fork_servers() - before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _orphaned_fork_servers() - before == set()
     assert res["kills"] >= kills, res
     assert res["integrity"] == "ok"
     assert res["rows"] == res["done"] == files and res["duplicated_rows"] == 0

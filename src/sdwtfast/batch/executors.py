@@ -6,10 +6,11 @@ exception that stopped it (the process died, the cluster gave up). None of them 
 journal: the caller (the parent process, the Dask client) alone writes it.
 
 - :func:`serial`: in this process (``workers=1``).
-- :func:`pool`: ``workers`` processes (``forkserver``; each dies with its parent, Linux
-  ``PR_SET_PDEATHSIG``). A worker process that dies (a signal, the OOM killer) breaks the
-  pool: its tasks in flight are then run again one at a time, each in a fresh process, so
-  that the one that kills its process is recorded as ``error`` and the others are coded.
+- :func:`pool`: ``workers`` processes (``forkserver``; each ends when the run that made it
+  is gone, see :func:`_init_worker`). A worker process that dies (a signal, the OOM
+  killer) breaks the pool: its tasks in flight are then run again one at a time, each in a
+  fresh process, so that the one that kills its process is recorded as ``error`` and the
+  others are coded.
 - :func:`dask`: a ``distributed`` cluster: ``"local"`` (a :class:`distributed.LocalCluster`
   of ``workers`` single-threaded processes on 127.0.0.1) or a scheduler address. A task whose
   worker dies is run again by the scheduler on another worker (``retries`` more on errors).
@@ -21,6 +22,7 @@ import errno
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -46,16 +48,70 @@ def serial(fn: Fn, tasks: Iterator[Any]) -> Out:
         yield t, fn(t)
 
 
-def _init_worker() -> None:
-    """In each pool process: die with the parent (a killed run leaves no worker behind)."""
+def _init_worker(parent: int) -> None:
+    """In each pool process: die with the run that made the pool (a killed run leaves no
+    worker and no fork server behind).
+
+    ``PR_SET_PDEATHSIG`` alone does not do it: a forkserver worker's parent is the fork
+    server, and the server lives as long as any worker does (each holds its "alive" pipe), so
+    a run killed with SIGKILL used to leave its server and its idle workers for good. A thread
+    waits on a pidfd of ``parent`` (the run) instead and ends the process when it is gone,
+    after the task in progress (:func:`_watch_parent`).
+    """
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: workers exit when their queue closes
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG: the fork start method
+    except (OSError, AttributeError):  # not Linux: the watcher below alone
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C stops the parent, which stops us
+    _watch_parent(parent)
+
+
+_BUSY = threading.Lock()
+"""Held by a pool process while it runs a task: the parent watcher waits for it."""
+
+
+def _guarded(fn: Fn, task: Any) -> dict[str, Any]:
+    """``fn(task)`` in a pool process, never cut short by :func:`_watch_parent`."""
+    with _BUSY:
+        return fn(task)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch_parent(pid: int) -> None:
+    """End this process (``os._exit``) once process ``pid`` has exited and the task in
+    progress, if any, is finished (so that its output is complete, not a temporary); the
+    tasks still queued are not started."""
+    import select
+
+    try:
+        fd: int | None = os.pidfd_open(pid)  # Linux >= 5.3: readable once pid has exited
+    except (AttributeError, OSError):
+        fd = None
+        if not _alive(pid):
+            os._exit(1)
+
+    def watch() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while _alive(pid):
+                time.sleep(1.0)
+        _BUSY.acquire()  # the current task ends first; the next one never starts
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sdwtfast-parent-watch", daemon=True).start()
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
@@ -69,7 +125,9 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
         ctx.set_forkserver_preload(["sdwtfast.batch.work", "sdwtfast.api", "sdwtfast.dicom"])
     else:
         ctx = mp.get_context("fork")
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
+    return ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+    )
 
 
 def _isolated(fn: Fn, tasks: list[Any]) -> Out:
@@ -77,7 +135,7 @@ def _isolated(fn: Fn, tasks: list[Any]) -> Out:
     for t in tasks:
         with _new_pool(1) as ex:
             try:
-                res: dict[str, Any] | BaseException = ex.submit(fn, t).result()
+                res: dict[str, Any] | BaseException = ex.submit(_guarded, fn, t).result()
             except BrokenProcessPool as exc:
                 res = exc
         yield t, res
@@ -93,7 +151,7 @@ def pool(fn: Fn, tasks: Iterator[Any], workers: int) -> Out:
         broken = False
         try:
             for t in islice(it, 2 * workers):
-                inflight[ex.submit(fn, t)] = t
+                inflight[ex.submit(_guarded, fn, t)] = t
             while inflight and not broken:
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for f in done:
@@ -105,7 +163,7 @@ def pool(fn: Fn, tasks: Iterator[Any], workers: int) -> Out:
                     done_any = True
                     yield inflight.pop(f), res
                     for t in islice(it, 1):
-                        inflight[ex.submit(fn, t)] = t
+                        inflight[ex.submit(_guarded, fn, t)] = t
         finally:
             ex.shutdown(wait=not broken, cancel_futures=True)
         if not broken:
