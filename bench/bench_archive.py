@@ -122,9 +122,18 @@ def _reader(stream, q: queue.Queue) -> None:
     q.put(None)
 
 
-def _one_run(src: Path, dst: Path, workers: int, kill_after: int | None, delay: float) -> dict:
+def _one_run(
+    src: Path,
+    dst: Path,
+    workers: int,
+    kill_after: int | None,
+    delay: float,
+    *,
+    deadline_s: float | None = None,
+) -> dict:
     """One archive subprocess, killed after ``kill_after`` results (+ ``delay`` s), or at
-    ``delay`` s when ``kill_after`` is None; returns what happened."""
+    ``delay`` s when ``kill_after`` is None, or at ``deadline_s`` s whichever comes first;
+    returns what happened."""
     cmd = [sys.executable, "-m", "sdwtfast.cli", "archive", str(src), str(dst)]
     cmd += ["--workers", str(workers), "--json"]
     err = tempfile.TemporaryFile(mode="w+")
@@ -133,6 +142,8 @@ def _one_run(src: Path, dst: Path, workers: int, kill_after: int | None, delay: 
     threading.Thread(target=_reader, args=(p.stdout, q), daemon=True).start()
     seen, t0, finished = 0, time.monotonic(), False
     deadline = t0 + delay if kill_after is None else None
+    if deadline_s is not None:
+        deadline = t0 + deadline_s if deadline is None else min(deadline, t0 + deadline_s)
     while True:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
@@ -214,9 +225,11 @@ def kill_test(root: Path, n_files: int, n_kills: int, *, seed: int = 0, workers:
     kills = during = runs = coded = 0
     t0 = time.perf_counter()
     while kills < n_kills and runs < 4 * n_kills:
-        share = max(1, (n_files - coded - 1) // max(1, n_kills - kills))  # leave work for later
-        if rng.random() < 0.25 or n_files - coded < 3:
-            r = _one_run(src, dst, workers, None, rng.uniform(0.05, 0.9))  # start-up, or any
+        # leave work for later kills: a run codes up to ``workers`` more than it reports
+        share = max(1, (n_files - coded - 1) // max(1, n_kills - kills) - workers)
+        if rng.random() < 0.25 or n_files - coded < 3:  # a moment in start-up or any later,
+            # bounded by results too: on a fast machine a time alone can code everything
+            r = _one_run(src, dst, workers, share, 0.0, deadline_s=rng.uniform(0.05, 0.9))
         else:
             r = _one_run(src, dst, workers, rng.randint(1, share), rng.uniform(0, 0.03))
         runs += 1
