@@ -131,9 +131,8 @@ def _one_run(
     *,
     deadline_s: float | None = None,
 ) -> dict:
-    """One archive subprocess, killed after ``kill_after`` results (+ ``delay`` s), or at
-    ``delay`` s when ``kill_after`` is None, or at ``deadline_s`` s whichever comes first;
-    returns what happened."""
+    """One archive subprocess, killed ``delay`` s after its ``kill_after``-th result (None:
+    never for results) or at ``deadline_s`` s, whichever comes first; returns what happened."""
     cmd = [sys.executable, "-m", "sdwtfast.cli", "archive", str(src), str(dst)]
     cmd += ["--workers", str(workers), "--json"]
     err = tempfile.TemporaryFile(mode="w+")
@@ -141,9 +140,7 @@ def _one_run(
     q: queue.Queue = queue.Queue()
     threading.Thread(target=_reader, args=(p.stdout, q), daemon=True).start()
     seen, t0, finished = 0, time.monotonic(), False
-    deadline = t0 + delay if kill_after is None else None
-    if deadline_s is not None:
-        deadline = t0 + deadline_s if deadline is None else min(deadline, t0 + deadline_s)
+    deadline = None if deadline_s is None else t0 + deadline_s
     while True:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
@@ -238,7 +235,7 @@ def kill_test(root: Path, n_files: int, n_kills: int, *, seed: int = 0, workers:
         coded = _done_rows(dst)  # the journal's count: a killed run may have coded more
         if r["finished"]:  # than the lines it printed before it died
             break
-    final = _one_run(src, dst, workers, None, 600.0)
+    final = _one_run(src, dst, workers, None, 0.0, deadline_s=600.0)
     out = check_archive(src, dst, n_files)
     out.update(
         kills=kills,
